@@ -1,0 +1,33 @@
+# The two commands: `make run` (the whole flow on the embedded emulator) and `make test`.
+# Each creates .venv when missing and installs the project from this checkout.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat setup.py | sha1sum | cut -c1-12)
+ARTIFACT ?=
+PAYLOAD ?=
+KEEP ?= 0
+
+.PHONY: run test lint bench-serving bench-e2e clean
+
+$(STAMP): setup.py
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@rm -f $(VENV)/.installed-* && touch $@
+
+run: $(STAMP)
+	$(BIN)/rtb-mlops example-model --out build/example
+	$(BIN)/get-pipeline-definition > build/pipeline-definition.json
+	@echo "pipeline definition: build/pipeline-definition.json"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

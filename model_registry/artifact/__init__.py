@@ -1,0 +1,1 @@
+"""Reading, checking and writing XGBoost model artifacts without trusting them."""

@@ -1,0 +1,46 @@
+"""Parsing `text/csv` request rows into a feature matrix, as the serving container does.
+
+One row per line, no header, empty fields are missing values. Shared by the model server
+and the sample-payload check so both accept exactly the same input.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class RowError(ValueError):
+    def __init__(self, line: int, reason: str):
+        super().__init__(f"line {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+def _value(field: bytes, line: int, column: int) -> float:
+    text = field.strip()
+    if not text:
+        return math.nan
+    try:
+        return float(text)
+    except ValueError:
+        shown = text[:40].decode("utf-8", "replace")
+        raise RowError(line, f"column {column}: {shown!r} is not a number") from None
+
+
+def parse_rows(body: bytes, num_features: int) -> np.ndarray:
+    """A float32 matrix (rows x num_features); RowError names the first bad line."""
+    lines = body.strip().split(b"\n")
+    if lines == [b""]:
+        raise RowError(1, "no rows")
+    out = np.empty((len(lines), num_features), dtype=np.float32)
+    for i, line in enumerate(lines):
+        fields = line.rstrip(b"\r").split(b",")
+        if len(fields) != num_features:
+            raise RowError(i + 1, f"{len(fields)} fields, expected {num_features}")
+        try:
+            out[i] = [float(f) for f in fields]
+        except ValueError:
+            out[i] = [_value(f, i + 1, c + 1) for c, f in enumerate(fields)]
+    return out

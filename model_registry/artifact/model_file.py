@@ -1,0 +1,130 @@
+"""What kind of XGBoost model file a blob is, and which xgboost wrote it, read from its bytes."""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from enum import StrEnum
+
+from model_registry.artifact.errors import ArtifactError
+from model_registry.artifact.safe_pickle import read_booster_state
+
+# xgboost's memory snapshot (what pickling a Booster stores) starts with this header,
+# then a little-endian int64 offset, from the end of the header, to the JSON config.
+SNAPSHOT_HEADER = b"CONFIG-offset:"
+_UBJ_KEY_MARKERS = b"iUIlL$#"
+
+Version = tuple[int, int, int]
+
+
+class ModelFormat(StrEnum):
+    JSON = "json"
+    UBJSON = "ubjson"
+    PICKLE = "pickle"
+    BINARY = "legacy-binary"
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One model file from an artifact, classified but not yet loaded."""
+
+    name: str
+    data: bytes
+    format: ModelFormat
+    saved_by: Version | None
+
+    @property
+    def saved_by_text(self) -> str:
+        return ".".join(map(str, self.saved_by)) if self.saved_by else "unknown"
+
+    def model_bytes(self) -> bytearray:
+        """What xgboost's loaders take: the file, or for a pickle the Booster's snapshot."""
+        if self.format is ModelFormat.PICKLE:
+            return bytearray(read_booster_state(self.name, self.data)["handle"])
+        return bytearray(self.data)
+
+
+def classify(name: str, data: bytes) -> ModelFile:
+    fmt = _detect(name, data)
+    return ModelFile(name=name, data=data, format=fmt, saved_by=_saved_by(name, fmt, data))
+
+
+def _detect(name: str, data: bytes) -> ModelFormat:
+    head = data[:64].lstrip()
+    if data[:1] == b"\x80" and data[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return ModelFormat.PICKLE
+    if head.startswith(b"{"):
+        second = head[1:].lstrip()[:1]
+        if second in (b'"', b"}"):
+            return ModelFormat.JSON
+        if second and second in _UBJ_KEY_MARKERS:
+            return ModelFormat.UBJSON
+    if data.startswith(b"binf") or data.startswith(SNAPSHOT_HEADER):
+        return ModelFormat.BINARY
+    raise ArtifactError(name, "not an XGBoost model: expected JSON, UBJSON, a pickled Booster or legacy binary")
+
+
+def _saved_by(name: str, fmt: ModelFormat, data: bytes) -> Version | None:
+    if fmt is ModelFormat.JSON:
+        try:
+            doc = json.loads(data)
+        except ValueError as exc:
+            raise ArtifactError(name, f"JSON model does not parse: {exc}") from None
+        return _version(doc.get("version") if isinstance(doc, dict) else None)
+    if fmt is ModelFormat.PICKLE:
+        return snapshot_version(bytes(read_booster_state(name, data)["handle"]))
+    if fmt is ModelFormat.BINARY:
+        return snapshot_version(data)
+    return ubjson_version(data)
+
+
+def snapshot_version(raw: bytes) -> Version | None:
+    """The version in a Booster snapshot: UBJSON from xgboost 2.0 on, JSON config before."""
+    if raw.startswith(b"{"):
+        return ubjson_version(raw)
+    if not raw.startswith(SNAPSHOT_HEADER) or len(raw) < len(SNAPSHOT_HEADER) + 8:
+        return None
+    (offset,) = struct.unpack_from("<q", raw, len(SNAPSHOT_HEADER))
+    start = len(SNAPSHOT_HEADER) + 8 + offset
+    try:
+        config, _ = json.JSONDecoder().raw_decode(raw[start:].decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return _version(config.get("version") if isinstance(config, dict) else None)
+
+
+_UBJ_INTS = {b"i": ">b", b"U": ">B", b"I": ">h", b"l": ">i", b"L": ">q"}
+_UBJ_VERSION_KEY = b"\x07version["
+
+
+def ubjson_version(data: bytes) -> Version | None:
+    """The top-level `version` array of a UBJSON model, read without decoding the rest."""
+    at = data.find(_UBJ_VERSION_KEY)
+    if at < 0:
+        return None
+    pos, typed = at + len(_UBJ_VERSION_KEY), None
+    try:
+        if data[pos : pos + 1] == b"$":
+            typed, pos = data[pos + 1 : pos + 2], pos + 2
+        if data[pos : pos + 1] != b"#":
+            return None
+        count_fmt = _UBJ_INTS[data[pos + 1 : pos + 2]]
+        (count,) = struct.unpack_from(count_fmt, data, pos + 2)
+        pos += 2 + struct.calcsize(count_fmt)
+        values = []
+        for _ in range(min(count, 3)):
+            marker = typed or data[pos : pos + 1]
+            pos += 0 if typed else 1
+            fmt = _UBJ_INTS[marker]
+            values.append(struct.unpack_from(fmt, data, pos)[0])
+            pos += struct.calcsize(fmt)
+    except (KeyError, struct.error):
+        return None
+    return _version(values)
+
+
+def _version(value: object) -> Version | None:
+    if isinstance(value, list) and len(value) == 3 and all(isinstance(v, int) for v in value):
+        return (value[0], value[1], value[2])
+    return None

@@ -1,0 +1,1 @@
+"""One module per `rtb-mlops` subcommand: each has `add(subparsers)` and a `run(args)`."""

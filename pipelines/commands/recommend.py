@@ -1,0 +1,64 @@
+"""`rtb-mlops recommend --job-json FILE ...`: the Recommend step's decision, offline.
+
+Reads a saved DescribeInferenceRecommendationsJob response and prints one JSON object.
+Exit status 0 when a candidate passes, 1 when none does, 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def add(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("recommend", help="choose and plan from a saved Inference Recommender job (offline)")
+    p.add_argument("--job-json", type=Path, required=True, help="a DescribeInferenceRecommendationsJob response")
+    p.add_argument("--max-latency-ms", type=float, required=True)
+    p.add_argument("--peak-rps", type=float, required=True, help="peak requests per second to plan for")
+    p.add_argument("--safety-factor", type=float, required=True, help="fraction of measured max throughput, (0, 1]")
+    p.add_argument("--min-instances", type=int, default=1)
+    p.add_argument("--max-instances", type=int, default=1000)
+    p.add_argument("--max-cost-per-inference", type=float, default=float("inf"))
+    p.add_argument("--max-fleet-cost-per-hour", type=float, default=float("inf"))
+    p.add_argument("--table", action="store_true", help="also print the candidates table on stderr")
+    p.add_argument("--chart", type=Path, help="write the candidates chart (PNG) here")
+    p.set_defaults(func=run)
+
+
+def _read_job(path: Path) -> dict:
+    try:
+        job = json.loads(path.read_text())
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not JSON: {exc}") from None
+    if not isinstance(job, dict):
+        raise ValueError(f"{path}: expected a DescribeInferenceRecommendationsJob response object")
+    if job.get("Status") not in (None, "COMPLETED"):
+        raise ValueError(f"{path}: job status is {job.get('Status')}, not COMPLETED: {job.get('FailureReason', '')}")
+    return job
+
+
+def run(args: argparse.Namespace) -> int:
+    from steps import report
+    from steps.candidates import known_instance_types
+    from steps.decision import DecisionInputs, decide
+
+    inputs = DecisionInputs(
+        max_latency_ms=args.max_latency_ms,
+        peak_rps=args.peak_rps,
+        safety_factor=args.safety_factor,
+        min_instances=args.min_instances,
+        max_instances=args.max_instances,
+        max_cost_per_inference=args.max_cost_per_inference,
+        max_fleet_cost_per_hour=args.max_fleet_cost_per_hour,
+    )
+    decision = decide(_read_job(args.job_json), inputs, known_instance_types())
+    if args.table:
+        print(report.table(decision), file=sys.stderr)
+    if args.chart:
+        args.chart.write_bytes(report.chart(decision))
+    print(json.dumps(decision.summary(), indent=2))
+    return 0 if decision.passed else 1

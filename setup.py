@@ -1,0 +1,57 @@
+"""Packaging for rtb-mlops.
+
+The version ranges are the ones this project is tested with; xgboost is held below 3.1
+because 3.1 dropped the legacy binary format that real RTB models (pickled 1.x Boosters)
+still carry, and 3.0.5 is also what the SageMaker XGBoost 3.0-5 serving image ships.
+"""
+
+from setuptools import find_packages, setup
+
+RUNTIME = [
+    "boto3>=1.40,<2",
+    "sagemaker>=3.27,<4",
+    "pydantic>=2.7,<3",
+    "pyyaml>=6,<7",
+    "numpy>=1.26,<3",
+    "pandas>=2.2,<4",
+    "scikit-learn>=1.5,<2",
+    "xgboost>=3.0.5,<3.1",
+    # The compiled predictor: treelite reads the model, tl2cgen turns it into C and builds it.
+    # treelite is pinned to the release bundled inside tl2cgen 1.0 so the two agree on the
+    # serialised model format.
+    "treelite==4.1.2",
+    "tl2cgen>=1.0,<1.1",
+    "uvloop>=0.19,<1",
+    "httptools>=0.6,<1",
+    "moto[server]==5.2.5",
+]
+
+DEV = [
+    "pytest>=8,<10",
+    "pytest-timeout>=2.3,<3",
+    "ruff>=0.6",
+    "cfn-lint>=1.20,<2",
+    # The benchmark's reference server is built like the SageMaker XGBoost container's.
+    "flask>=3,<4",
+    "gunicorn>=22,<24",
+]
+
+setup(
+    name="rtb-mlops",
+    version="0.1.0",
+    description="Take a real-time-bidding XGBoost model to an autoscaled SageMaker endpoint",
+    python_requires=">=3.11",
+    packages=find_packages(
+        include=["pipelines*", "steps*", "model_registry*", "deploy_lambda*", "serving*", "emulator*"]
+    ),
+    package_data={"deploy_lambda": ["template.yaml"]},
+    install_requires=RUNTIME,
+    extras_require={"dev": DEV},
+    entry_points={
+        "console_scripts": [
+            "rtb-mlops=pipelines.cli:main",
+            "run-pipeline=pipelines.cli:run_pipeline_main",
+            "get-pipeline-definition=pipelines.cli:get_pipeline_definition_main",
+        ]
+    },
+)

@@ -1,0 +1,104 @@
+"""Inference Recommender's recommendations, as candidates the selection can trust.
+
+A recommendation missing a metric the decision needs, or naming an instance type the
+API does not know, is kept in the results with the reason it was set aside.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import botocore.session
+
+REQUIRED_METRICS = ("CostPerHour", "CostPerInference", "MaxInvocations", "ModelLatency")
+
+
+def known_instance_types() -> frozenset[str]:
+    """Real-time instance types, from the SageMaker API model botocore ships."""
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return frozenset(model.shape_for("ProductionVariantInstanceType").enum)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    recommendation_id: str
+    instance_type: str
+    environment: dict[str, str]
+    model_latency_ms: float | None
+    max_invocations_per_minute: int | None
+    cost_per_inference: float | None
+    cost_per_hour: float | None
+    cpu_utilization: float | None = None
+    memory_utilization: float | None = None
+    excluded_reason: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def valid(self) -> bool:
+        return not self.excluded_reason
+
+    def meets_sla(self, max_latency_ms: float) -> bool:
+        return self.valid and self.model_latency_ms is not None and self.model_latency_ms <= max_latency_ms
+
+    def to_dict(self, max_latency_ms: float) -> dict[str, Any]:
+        return {
+            "recommendation_id": self.recommendation_id,
+            "instance_type": self.instance_type,
+            "environment": self.environment,
+            "model_latency_ms": self.model_latency_ms,
+            "max_invocations_per_minute": self.max_invocations_per_minute,
+            "cost_per_inference": self.cost_per_inference,
+            "cost_per_hour": self.cost_per_hour,
+            "cpu_utilization": self.cpu_utilization,
+            "memory_utilization": self.memory_utilization,
+            "meets_sla": self.meets_sla(max_latency_ms),
+            "excluded_reason": self.excluded_reason,
+            "notes": self.notes,
+        }
+
+
+def _number(metrics: dict[str, Any], key: str) -> float | None:
+    value = metrics.get(key)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def from_recommendation(rec: dict[str, Any], instance_types: frozenset[str]) -> Candidate:
+    metrics = rec.get("Metrics") or {}
+    endpoint = rec.get("EndpointConfiguration") or {}
+    params = (rec.get("ModelConfiguration") or {}).get("EnvironmentParameters") or []
+    instance_type = str(endpoint.get("InstanceType") or "")
+    values = {key: _number(metrics, key) for key in REQUIRED_METRICS}
+    problems = [f"{key} missing or not a finite number" for key, v in values.items() if v is None]
+    if not instance_type:
+        problems.append("no InstanceType (serverless recommendations are not deployable here)")
+    elif instance_type not in instance_types:
+        problems.append(f"instance type {instance_type!r} is not a SageMaker real-time instance type")
+    if values["MaxInvocations"] is not None and values["MaxInvocations"] <= 0:
+        problems.append("MaxInvocations is not positive")
+    notes = [
+        f"{key} is not a finite number"
+        for key in ("CpuUtilization", "MemoryUtilization")
+        if key in metrics and _number(metrics, key) is None
+    ]
+    return Candidate(
+        recommendation_id=str(rec.get("RecommendationId") or ""),
+        instance_type=instance_type,
+        environment={str(p.get("Key")): str(p.get("Value")) for p in params if isinstance(p, dict) and p.get("Key")},
+        model_latency_ms=values["ModelLatency"],
+        max_invocations_per_minute=int(values["MaxInvocations"]) if values["MaxInvocations"] is not None else None,
+        cost_per_inference=values["CostPerInference"],
+        cost_per_hour=values["CostPerHour"],
+        cpu_utilization=_number(metrics, "CpuUtilization"),
+        memory_utilization=_number(metrics, "MemoryUtilization"),
+        excluded_reason="; ".join(problems),
+        notes=notes,
+    )
+
+
+def from_job(job: dict[str, Any], instance_types: frozenset[str]) -> list[Candidate]:
+    recs = job.get("InferenceRecommendations") or []
+    return [from_recommendation(r, instance_types) for r in recs if isinstance(r, dict)]

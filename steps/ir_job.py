@@ -1,0 +1,157 @@
+"""An Inference Recommender job: its request, starting it once, and waiting for it.
+
+The job is named after the model package version, so a retried step finds the job it
+already started instead of paying for a second one.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+MAX_JOB_NAME = 64
+# Grace beyond the job's own duration before we stop it ourselves.
+OVERRUN_GRACE_SECONDS = 600
+
+
+class JobFailed(RuntimeError):
+    """The job ended FAILED or STOPPED (or overran and was stopped); the message is AWS's reason."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    job_type: str
+    role_arn: str
+    model_package_arn: str
+    instance_types: tuple[str, ...]
+    omp_num_threads: tuple[str, ...]
+    latency_percentile: str
+    max_latency_ms: int
+    peak_rps: float
+    duration_seconds: int
+    traffic_phase_seconds: int
+
+    def request(self) -> dict[str, Any]:
+        input_config: dict[str, Any] = {
+            "ModelPackageVersionArn": self.model_package_arn,
+            "JobDurationInSeconds": self.duration_seconds,
+        }
+        req: dict[str, Any] = {
+            "JobName": self.name,
+            "JobType": self.job_type,
+            "RoleArn": self.role_arn,
+            "JobDescription": f"rtb-mlops: {self.job_type} job, {self.latency_percentile} SLA {self.max_latency_ms} ms",
+            "InputConfig": input_config,
+        }
+        if self.job_type == "Advanced":
+            input_config.update(
+                EndpointConfigurations=[
+                    {
+                        "InstanceType": t,
+                        "EnvironmentParameterRanges": {
+                            "CategoricalParameterRanges": [
+                                {"Name": "OMP_NUM_THREADS", "Value": list(self.omp_num_threads)}
+                            ]
+                        },
+                    }
+                    for t in self.instance_types
+                ],
+                TrafficPattern={
+                    "TrafficType": "PHASES",
+                    "Phases": [
+                        {"InitialNumberOfUsers": 1, "SpawnRate": 2, "DurationInSeconds": self.traffic_phase_seconds}
+                    ],
+                },
+                ResourceLimit={
+                    "MaxNumberOfTests": len(self.instance_types) * len(self.omp_num_threads),
+                    "MaxParallelOfTests": min(10, len(self.instance_types) * len(self.omp_num_threads)),
+                },
+            )
+            req["StoppingConditions"] = {
+                "MaxInvocations": math.ceil(self.peak_rps * 60),
+                "ModelLatencyThresholds": [
+                    {"Percentile": self.latency_percentile, "ValueInMilliseconds": self.max_latency_ms}
+                ],
+            }
+        return req
+
+
+def job_name(group: str, version: int, job_type: str) -> str:
+    suffix = f"-v{version}-{job_type.lower()}"
+    return group[: MAX_JOB_NAME - len(suffix)].rstrip("-") + suffix
+
+
+def start_once(sm: BaseClient, spec: JobSpec, out: TextIO = sys.stdout) -> None:
+    try:
+        existing = sm.describe_inference_recommendations_job(JobName=spec.name)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("ResourceNotFound", "ValidationException"):
+            raise
+    else:
+        print(f"recommender job {spec.name} already exists ({existing['Status']}); following it", file=out)
+        return
+    sm.create_inference_recommendations_job(**spec.request())
+    print(f"recommender job {spec.name} started ({spec.job_type})", file=out, flush=True)
+
+
+def _benchmarks(sm: BaseClient, name: str) -> str:
+    try:
+        steps = sm.list_inference_recommendations_job_steps(JobName=name).get("Steps", [])
+    except ClientError:
+        return ""
+    done = sum(s["Status"] == "COMPLETED" for s in steps)
+    return f", benchmarks {done}/{len(steps)} done" if steps else ""
+
+
+def wait(
+    sm: BaseClient,
+    spec: JobSpec,
+    out: TextIO = sys.stdout,
+    first_poll: float = 2.0,
+    max_poll: float = 60.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """The job's final DescribeInferenceRecommendationsJob response, once COMPLETED."""
+    began, delay, last = clock(), first_poll, ""
+    while True:
+        job = sm.describe_inference_recommendations_job(JobName=spec.name)
+        status, elapsed = job["Status"], clock() - began
+        line = f"{status}{_benchmarks(sm, spec.name) if status == 'IN_PROGRESS' else ''}"
+        if line != last or delay >= max_poll:
+            print(f"[{elapsed:7.0f}s] recommender job {spec.name}: {line}", file=out, flush=True)
+            last = line
+        if status == "COMPLETED":
+            return job
+        if status in ("FAILED", "STOPPED", "DELETED"):
+            raise JobFailed(f"recommender job {spec.name} {status}: {job.get('FailureReason') or 'no reason given'}")
+        if elapsed > spec.duration_seconds + OVERRUN_GRACE_SECONDS and status not in ("STOPPING",):
+            sm.stop_inference_recommendations_job(JobName=spec.name)
+            raise JobFailed(
+                f"recommender job {spec.name} overran its {spec.duration_seconds} s duration"
+                f" ({elapsed:.0f} s, still {status}); it was stopped"
+            )
+        sleep(delay)
+        delay = min(max_poll, delay * 1.5)
+
+
+def scaling_recommendation(sm: BaseClient, job: str, recommendation_id: str, peak_rps: float) -> dict[str, Any]:
+    """SageMaker's own autoscaling advice for the chosen configuration, kept beside the plan."""
+    try:
+        resp = sm.get_scaling_configuration_recommendation(
+            InferenceRecommendationsJobName=job,
+            RecommendationId=recommendation_id,
+            ScalingPolicyObjective={"MaxInvocationsPerMinute": math.ceil(peak_rps * 60)},
+        )
+    except ClientError as exc:
+        return {"error": f"{exc.response['Error']['Code']}: {exc.response['Error'].get('Message', '')}"}
+    resp.pop("ResponseMetadata", None)
+    return resp

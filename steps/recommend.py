@@ -1,0 +1,126 @@
+"""The pipeline's Recommend step: run Inference Recommender on the registered version,
+choose, plan capacity, write `results.json` and a chart, and annotate the package.
+
+Runs in a stock processing image: boto3 and the standard library only.
+    python3 -m steps.recommend --model-package-arn ARN --role-arn ARN ...
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TextIO
+
+from model_registry import packages
+from model_registry.aws import client
+from model_registry.contract import Recommendation
+from steps import ir_job, report
+from steps.candidates import known_instance_types
+from steps.decision import Decision, DecisionInputs, decide
+from steps.results import document
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="steps.recommend")
+    p.add_argument("--model-package-arn", required=True)
+    p.add_argument("--role-arn", required=True)
+    p.add_argument("--job-type", choices=["Default", "Advanced"], default="Default")
+    p.add_argument("--instance-types", default="")
+    p.add_argument("--omp-num-threads", default="1")
+    p.add_argument("--max-latency-ms", type=float, required=True)
+    p.add_argument("--latency-percentile", choices=["P95", "P99"], default="P99")
+    p.add_argument("--peak-rps", type=float, required=True)
+    p.add_argument("--safety-factor", type=float, required=True)
+    p.add_argument("--min-instances", type=int, default=1)
+    p.add_argument("--max-instances", type=int, default=1000)
+    p.add_argument("--max-cost-per-inference", type=float, default=float("inf"))
+    p.add_argument("--max-fleet-cost-per-hour", type=float, default=float("inf"))
+    p.add_argument("--job-duration-seconds", type=int, default=7200)
+    p.add_argument("--traffic-phase-seconds", type=int, default=120)
+    p.add_argument("--pipeline-execution-arn", default="")
+    p.add_argument("--output-dir", type=Path, required=True)
+    return p.parse_args(argv)
+
+
+def decision_inputs(args: argparse.Namespace) -> DecisionInputs:
+    return DecisionInputs(
+        max_latency_ms=args.max_latency_ms,
+        peak_rps=args.peak_rps,
+        safety_factor=args.safety_factor,
+        min_instances=args.min_instances,
+        max_instances=args.max_instances,
+        max_cost_per_inference=args.max_cost_per_inference,
+        max_fleet_cost_per_hour=args.max_fleet_cost_per_hour,
+        latency_percentile=args.latency_percentile,
+    )
+
+
+def recommendation(decision: Decision, job_name: str) -> Recommendation | None:
+    c, p = decision.choice, decision.plan
+    if c is None or p is None:
+        return None
+    return Recommendation(
+        recommendation_job_name=job_name,
+        recommendation_id=c.recommendation_id,
+        recommended_instance_type=c.instance_type,
+        recommended_instance_count=p.instance_count,
+        max_invocations_per_minute=c.max_invocations_per_minute,
+        model_latency_ms=c.model_latency_ms,
+        cost_per_inference=c.cost_per_inference,
+        cost_per_hour=c.cost_per_hour,
+        target_invocations_per_instance=p.target_invocations_per_instance,
+        min_instance_count=p.min_instance_count,
+        max_instance_count=max(p.max_instance_count, p.instance_count),
+        environment=c.environment,
+    )
+
+
+def run(args: argparse.Namespace, sm, out: TextIO = sys.stdout, sleep=time.sleep) -> Decision:
+    inputs = decision_inputs(args)
+    package = packages.describe(sm, args.model_package_arn)
+    spec = ir_job.JobSpec(
+        name=ir_job.job_name(package.group, package.version, args.job_type),
+        job_type=args.job_type,
+        role_arn=args.role_arn,
+        model_package_arn=package.arn,
+        instance_types=tuple(t for t in args.instance_types.split(",") if t),
+        omp_num_threads=tuple(t for t in args.omp_num_threads.split(",") if t),
+        latency_percentile=args.latency_percentile,
+        max_latency_ms=int(args.max_latency_ms),
+        peak_rps=args.peak_rps,
+        duration_seconds=args.job_duration_seconds,
+        traffic_phase_seconds=args.traffic_phase_seconds,
+    )
+    ir_job.start_once(sm, spec, out)
+    job = ir_job.wait(sm, spec, out, sleep=sleep)
+    decision = decide(job, inputs, known_instance_types())
+    scaling = None
+    if decision.choice:
+        scaling = ir_job.scaling_recommendation(sm, spec.name, decision.choice.recommendation_id, inputs.peak_rps)
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    doc = document(decision, job, scaling)
+    (args.output_dir / "results.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
+    (args.output_dir / "candidates.png").write_bytes(report.chart(decision))
+    print(report.table(decision), file=out)
+    print(f"gate: {'passed' if decision.passed else 'failed'}: {decision.reason}", file=out)
+    rec = recommendation(decision, spec.name)
+    if rec is not None:
+        packages.update_metadata(sm, package.arn, rec.to_properties())
+    return decision
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        run(args, client("sagemaker"))
+    except ir_job.JobFailed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

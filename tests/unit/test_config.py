@@ -1,0 +1,89 @@
+import re
+from pathlib import Path
+
+import pytest
+
+from pipelines.config import ConfigError, load_config
+
+CONFIG = Path(__file__).resolve().parents[2] / "config" / "pipeline.yaml"
+
+
+def test_default_config_loads():
+    cfg = load_config(CONFIG, environ={})
+    assert cfg.recommender.safety_factor == 0.7
+    assert cfg.s3_root == f"s3://{cfg.aws.bucket}/{cfg.aws.prefix}"
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("recommender.safety_factor=1.5", "recommender.safety_factor"),
+        ("recommender.safety_factor=0", "less than or equal|greater than"),
+        ("recommender.peak_requests_per_second=-5", "recommender.peak_requests_per_second"),
+        ("deploy.endpoint_name=bad_name", "EndpointName"),
+        ("registry.model_package_group=has spaces", "EntityName"),
+        ("aws.role_arn=arn:aws:iam::12:role/x", "RoleArn"),
+        ("aws.bucket=Bad_Bucket", "S3 bucket name"),
+        ("model.artifact=s3://bucket-ok/", "with a key"),
+        ("recommender.instance_types=[ml.c5.large, ml.foo.bar]", "ml.foo.bar"),
+        ("recommender.max_latency_ms=fast", "valid integer"),
+        ("recommender.latency_percentile=P50", "P95"),
+        ("approval.mode=sometimes", "auto"),
+        ("recommender.bogus=1", "unknown key"),
+        ("model.xgboost_container_version=2.0-1", "1.7-1"),
+    ],
+)
+def test_bad_override_names_the_key_and_expectation(override, fragment):
+    with pytest.raises(ConfigError) as err:
+        load_config(CONFIG, [override], environ={})
+    key = override.split("=")[0]
+    message = str(err.value)
+    assert f"flag --set {key}" in message
+    assert re.search(fragment, message), message
+
+
+def test_env_override_applies_and_is_named_in_errors():
+    cfg = load_config(CONFIG, environ={"RTB_MLOPS_DEPLOY__MIN_INSTANCES": "3"})
+    assert cfg.deploy.min_instances == 3
+    with pytest.raises(ConfigError, match="environment variable RTB_MLOPS_AWS__REGION: aws.region"):
+        load_config(CONFIG, environ={"RTB_MLOPS_AWS__REGION": "mars"})
+
+
+def test_flag_beats_environment():
+    cfg = load_config(CONFIG, ["deploy.min_instances=4"], environ={"RTB_MLOPS_DEPLOY__MIN_INSTANCES": "3"})
+    assert cfg.deploy.min_instances == 4
+
+
+def test_error_in_file_names_file_and_line(tmp_path):
+    bad = tmp_path / "pipeline.yaml"
+    text = CONFIG.read_text().replace("safety_factor: 0.7", "safety_factor: 7")
+    bad.write_text(text)
+    line = next(i for i, ln in enumerate(text.splitlines(), 1) if "safety_factor: 7" in ln)
+    with pytest.raises(ConfigError, match=rf"{bad}:{line}: recommender.safety_factor"):
+        load_config(bad, environ={})
+
+
+def test_cross_field_rule(tmp_path):
+    with pytest.raises(ConfigError, match="max_instances >= min_instances"):
+        load_config(CONFIG, ["deploy.min_instances=9", "deploy.max_instances=3"], environ={})
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [("aws: [1, 2", "not valid YAML"), ("- a\n- b\n", "mapping of sections"), ("aws: {}\n", "required key is missing")],
+)
+def test_broken_files(tmp_path, content, fragment):
+    path = tmp_path / "c.yaml"
+    path.write_text(content)
+    with pytest.raises(ConfigError, match=fragment):
+        load_config(path, environ={})
+
+
+def test_missing_file():
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config("/nonexistent/pipeline.yaml", environ={})
+
+
+def test_bad_set_syntax():
+    with pytest.raises(ConfigError, match="expected section.key=value"):
+        load_config(CONFIG, ["nokey"], environ={})

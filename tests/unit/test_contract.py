@@ -1,0 +1,55 @@
+import pytest
+
+from model_registry.contract import (
+    MissingRecommendation,
+    Recommendation,
+    decode_environment,
+    encode_environment,
+    metadata_text,
+)
+
+REC = Recommendation(
+    "job", "job/1", "ml.c6i.large", 4, 46800, 2.0, 4.2e-8, 0.119, 32760, 2, 20, {"OMP_NUM_THREADS": "2"}
+)
+
+
+def test_round_trip():
+    assert Recommendation.from_properties("arn", REC.to_properties()) == REC
+
+
+def test_missing_keys_are_named():
+    props = REC.to_properties()
+    del props["recommended_instance_type"], props["target_invocations_per_instance"]
+    with pytest.raises(MissingRecommendation, match="recommended_instance_type, target_invocations_per_instance"):
+        Recommendation.from_properties("arn", props)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "fragment"),
+    [
+        ("recommended_instance_count", "four", "recommended_instance_count"),
+        ("recommended_instance_count", "0", "must be at least 1"),
+        ("cost_per_hour", "nan", "finite"),
+        ("min_instance_count", "50", "1 <= min <= max"),
+        ("environment", "not pairs", "KEY=VALUE"),
+    ],
+)
+def test_bad_values_are_named(key, value, fragment):
+    props = REC.to_properties() | {key: value}
+    with pytest.raises(ValueError, match=fragment):
+        Recommendation.from_properties("arn", props)
+
+
+def test_environment_encoding_fits_the_api_pattern():
+    text = encode_environment({"OMP_NUM_THREADS": "2", "SAGEMAKER_MODEL_SERVER_WORKERS": "1"})
+    assert text == "OMP_NUM_THREADS=2 SAGEMAKER_MODEL_SERVER_WORKERS=1"
+    assert metadata_text(text) == text
+    assert decode_environment(text) == {"OMP_NUM_THREADS": "2", "SAGEMAKER_MODEL_SERVER_WORKERS": "1"}
+    assert decode_environment(encode_environment({})) == {}
+    with pytest.raises(ValueError, match="cannot be stored"):
+        encode_environment({"X": '{"a": 1}'})
+
+
+def test_free_text_is_cleaned_for_metadata():
+    assert metadata_text("failed: latency (25 ms) > SLA, see log") == "failed: latency 25 ms SLA see log"
+    assert len(metadata_text("x" * 400)) == 256

@@ -1,0 +1,261 @@
+"""The Recommend step against botocore Stubber, with response shapes from the SageMaker API."""
+
+import argparse
+import copy
+import io
+import json
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from botocore.stub import ANY, Stubber
+
+from model_registry.contract import Recommendation
+from steps import ir_job, recommend
+from tests.conftest import load_fixture
+
+ARN = "arn:aws:sagemaker:us-east-1:111122223333:model-package/rtb-bid-filter/3"
+ROLE = "arn:aws:iam::111122223333:role/rtb-mlops-sagemaker-execution"
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+
+
+def args(tmp_path, job_type="Default", **kw) -> argparse.Namespace:
+    argv = [
+        "--model-package-arn", ARN, "--role-arn", ROLE, "--job-type", job_type,
+        "--instance-types", "ml.c5.large,ml.c6i.large", "--omp-num-threads", "1,2",
+        "--max-latency-ms", "20", "--peak-rps", "50000", "--safety-factor", "0.7",
+        "--min-instances", "2", "--max-instances", "120", "--max-cost-per-inference", "0.000002",
+        "--max-fleet-cost-per-hour", "50", "--job-duration-seconds", str(kw.get("duration", 7200)),
+        "--output-dir", str(tmp_path / "out"),
+    ]  # fmt: skip
+    return recommend.parse_args(argv)
+
+
+def package() -> dict:
+    return {
+        "ModelPackageName": "rtb-bid-filter",
+        "ModelPackageGroupName": "rtb-bid-filter",
+        "ModelPackageVersion": 3,
+        "ModelPackageArn": ARN,
+        "CreationTime": NOW,
+        "ModelPackageStatus": "Completed",
+        "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []},
+        "ModelApprovalStatus": "PendingManualApproval",
+    }
+
+
+def job_response(fixture: str, **changes) -> dict:
+    job = copy.deepcopy(load_fixture(fixture))
+    for key in ("CreationTime", "CompletionTime", "LastModifiedTime"):
+        job[key] = NOW
+    for rec in job.get("InferenceRecommendations", []):
+        rec["InvocationStartTime"] = rec["InvocationEndTime"] = NOW
+    job.update(changes)
+    if not job.get("InferenceRecommendations"):
+        job.pop("InferenceRecommendations", None)  # the API omits it until there are some
+    return job
+
+
+def not_found(stub: Stubber, name: str) -> None:
+    stub.add_client_error(
+        "describe_inference_recommendations_job",
+        service_error_code="ResourceNotFound",
+        service_message=f"Inference recommendations job {name} not found",
+        http_status_code=400,
+        expected_params={"JobName": name},
+    )
+
+
+def steps(stub: Stubber, name: str, done: int, total: int) -> None:
+    stub.add_response(
+        "list_inference_recommendations_job_steps",
+        {
+            "Steps": [
+                {"StepType": "BENCHMARK", "JobName": name, "Status": "COMPLETED" if i < done else "IN_PROGRESS"}
+                for i in range(total)
+            ]
+        },
+        {"JobName": name},
+    )
+
+
+@pytest.fixture
+def sm():
+    client = boto3.client("sagemaker", region_name="us-east-1")
+    with Stubber(client) as stub:
+        client.stub = stub
+        yield client
+        stub.assert_no_pending_responses()
+
+
+def _run(sm, a):
+    out = io.StringIO()
+    decision = recommend.run(a, sm, out=out, sleep=lambda s: None)
+    return decision, out.getvalue()
+
+
+def test_default_job_end_to_end(sm, tmp_path):
+    name = "rtb-bid-filter-v3-default"
+    stub = sm.stub
+    stub.add_response("describe_model_package", package(), {"ModelPackageName": ARN})
+    not_found(stub, name)
+    stub.add_response(
+        "create_inference_recommendations_job",
+        {"JobArn": f"arn:aws:sagemaker:us-east-1:111122223333:inference-recommendations-job/{name}"},
+        {
+            "JobName": name,
+            "JobType": "Default",
+            "RoleArn": ROLE,
+            "JobDescription": ANY,
+            "InputConfig": {"ModelPackageVersionArn": ARN, "JobDurationInSeconds": 7200},
+        },
+    )
+    stub.add_response(
+        "describe_inference_recommendations_job",
+        job_response("ir_job_default.json", Status="IN_PROGRESS", InferenceRecommendations=[]),
+    )
+    steps(stub, name, 2, 5)
+    stub.add_response("describe_inference_recommendations_job", job_response("ir_job_default.json"))
+    stub.add_response(
+        "get_scaling_configuration_recommendation",
+        {
+            "InferenceRecommendationsJobName": name,
+            "RecommendationId": f"{name}/00000003",
+            "Metric": {"InvocationsPerInstance": 32760, "ModelLatency": 2},
+            "DynamicScalingConfiguration": {
+                "MinCapacity": 2,
+                "MaxCapacity": 92,
+                "ScaleInCooldown": 300,
+                "ScaleOutCooldown": 60,
+            },
+        },
+        {
+            "InferenceRecommendationsJobName": name,
+            "RecommendationId": f"{name}/00000003",
+            "ScalingPolicyObjective": {"MaxInvocationsPerMinute": 3_000_000},
+        },
+    )
+    stub.add_response(
+        "update_model_package", {"ModelPackageArn": ARN}, {"ModelPackageArn": ARN, "CustomerMetadataProperties": ANY}
+    )
+
+    decision, printed = _run(sm, args(tmp_path))
+
+    assert decision.passed and decision.choice.instance_type == "ml.c6i.large"
+    assert "benchmarks 2/5 done" in printed and "COMPLETED" in printed
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert results["choice"]["instance_type"] == "ml.c6i.large"
+    assert results["plan"]["instance_count"] == 92
+    assert results["scaling_recommendation"]["DynamicScalingConfiguration"]["MaxCapacity"] == 92
+    assert (tmp_path / "out" / "candidates.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_written_metadata_is_the_contract(sm, tmp_path):
+    """What the Lambda will read back is exactly the recommendation."""
+    captured = {}
+    sm.meta.events.register(
+        "before-parameter-build.sagemaker.UpdateModelPackage", lambda params, **_: captured.update(params)
+    )
+    stub = sm.stub
+    stub.add_response("describe_model_package", package())
+    # A retried step: the job already exists and is followed, not started again.
+    stub.add_response("describe_inference_recommendations_job", job_response("ir_job_default.json"))
+    stub.add_response("describe_inference_recommendations_job", job_response("ir_job_default.json"))
+    stub.add_response("get_scaling_configuration_recommendation", {})
+    stub.add_response("update_model_package", {"ModelPackageArn": ARN})
+    _, printed = _run(sm, args(tmp_path))
+    assert "already exists (COMPLETED); following it" in printed
+    rec = Recommendation.from_properties(ARN, captured["CustomerMetadataProperties"])
+    assert rec.recommended_instance_type == "ml.c6i.large" and rec.recommended_instance_count == 92
+    assert rec.environment == {"OMP_NUM_THREADS": "2"} and rec.max_instance_count == 120
+
+
+def test_advanced_job_request_shape(sm, tmp_path):
+    name = "rtb-bid-filter-v3-advanced"
+    stub = sm.stub
+    stub.add_response("describe_model_package", package())
+    not_found(stub, name)
+    stub.add_response(
+        "create_inference_recommendations_job",
+        {"JobArn": f"arn:aws:sagemaker:us-east-1:111122223333:inference-recommendations-job/{name}"},
+        {
+            "JobName": name,
+            "JobType": "Advanced",
+            "RoleArn": ROLE,
+            "JobDescription": ANY,
+            "InputConfig": {
+                "ModelPackageVersionArn": ARN,
+                "JobDurationInSeconds": 7200,
+                "EndpointConfigurations": [
+                    {
+                        "InstanceType": t,
+                        "EnvironmentParameterRanges": {
+                            "CategoricalParameterRanges": [{"Name": "OMP_NUM_THREADS", "Value": ["1", "2"]}]
+                        },
+                    }
+                    for t in ("ml.c5.large", "ml.c6i.large")
+                ],
+                "TrafficPattern": {
+                    "TrafficType": "PHASES",
+                    "Phases": [{"InitialNumberOfUsers": 1, "SpawnRate": 2, "DurationInSeconds": 120}],
+                },
+                "ResourceLimit": {"MaxNumberOfTests": 4, "MaxParallelOfTests": 4},
+            },
+            "StoppingConditions": {
+                "MaxInvocations": 3_000_000,
+                "ModelLatencyThresholds": [{"Percentile": "P99", "ValueInMilliseconds": 20}],
+            },
+        },
+    )
+    stub.add_response("describe_inference_recommendations_job", job_response("ir_job_advanced.json"))
+    stub.add_response("get_scaling_configuration_recommendation", {})
+    stub.add_response("update_model_package", {"ModelPackageArn": ARN})
+    decision, _ = _run(sm, args(tmp_path, "Advanced"))
+    assert decision.choice.environment == {"OMP_NUM_THREADS": "2"}
+
+
+def test_failed_job_ends_the_step_with_its_reason(sm, tmp_path):
+    stub = sm.stub
+    stub.add_response("describe_model_package", package())
+    failed = job_response(
+        "ir_job_default.json",
+        Status="FAILED",
+        InferenceRecommendations=[],
+        FailureReason="Endpoint creation failed: ResourceLimitExceeded for ml.c6i.large",
+    )
+    stub.add_response("describe_inference_recommendations_job", failed)
+    stub.add_response("describe_inference_recommendations_job", failed)
+    with pytest.raises(ir_job.JobFailed, match="FAILED: Endpoint creation failed: ResourceLimitExceeded"):
+        _run(sm, args(tmp_path))
+    assert not (tmp_path / "out" / "results.json").exists()
+
+
+def test_overrunning_job_is_stopped(sm, tmp_path):
+    name = "rtb-bid-filter-v3-default"
+    stub = sm.stub
+    stub.add_response("describe_model_package", package())
+    running = job_response("ir_job_default.json", Status="IN_PROGRESS", InferenceRecommendations=[])
+    stub.add_response("describe_inference_recommendations_job", running)
+    stub.add_response("describe_inference_recommendations_job", running)
+    steps(stub, name, 0, 5)
+    stub.add_response("describe_inference_recommendations_job", running)
+    steps(stub, name, 1, 5)
+    stub.add_response("stop_inference_recommendations_job", {}, {"JobName": name})
+    ticks = iter([0.0, 0.0, 5000.0])
+    a = args(tmp_path, duration=60)
+    spec_wait = ir_job.wait
+
+    def fake_wait(sm_, spec, out, sleep):
+        return spec_wait(sm_, spec, out, clock=lambda: next(ticks), sleep=sleep)
+
+    recommend.ir_job.wait, original = fake_wait, ir_job.wait
+    try:
+        with pytest.raises(ir_job.JobFailed, match="overran its 60 s duration .* it was stopped"):
+            _run(sm, a)
+    finally:
+        recommend.ir_job.wait = original
+
+
+def test_job_name_fits_the_api_limit():
+    name = ir_job.job_name("g" * 63, 12345, "Advanced")
+    assert len(name) <= 64 and name.endswith("-v12345-advanced")

@@ -1,0 +1,103 @@
+"""Model Registry operations against moto (with the emulator's corrections)."""
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from model_registry import packages
+from model_registry.contract import Recommendation
+
+IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5"
+
+
+def registration(**kw) -> packages.Registration:
+    base = dict(
+        group="rtb-bid-filter",
+        image_uri=IMAGE,
+        model_data_url="s3://bucket/in/model.tar.gz",
+        sample_payload_url="s3://bucket/in/payload.tar.gz",
+        framework_version="3.0",
+        instance_types=("ml.c5.large", "ml.c6i.large"),
+        artifact_sha256="ab" * 32,
+        commit="0123abc",
+        repository="https://github.com/rtb-mlops/rtb-mlops",
+        generated_by="arn:aws:sagemaker:us-east-1:123456789012:pipeline/rtb/execution/abc",
+    )
+    return packages.Registration(**{**base, **kw})
+
+
+@pytest.fixture
+def sm(moto_aws):
+    return boto3.client("sagemaker", region_name="us-east-1")
+
+
+def test_group_creation_is_idempotent(sm):
+    first = packages.ensure_group(sm, "rtb-bid-filter", "RTB")
+    assert packages.ensure_group(sm, "rtb-bid-filter", "RTB") == first
+    assert len(sm.list_model_package_groups()["ModelPackageGroupSummaryList"]) == 1
+
+
+def test_register_carries_everything_inference_recommender_and_audit_need(sm):
+    packages.ensure_group(sm, "rtb-bid-filter", "RTB")
+    arn = packages.register_version(sm, registration())
+    d = sm.describe_model_package(ModelPackageName=arn)
+    container = d["InferenceSpecification"]["Containers"][0]
+    assert (container["Framework"], container["FrameworkVersion"], container["Image"]) == ("XGBOOST", "3.0", IMAGE)
+    assert d["InferenceSpecification"]["SupportedContentTypes"] == ["text/csv"]
+    assert (d["Domain"], d["Task"], d["SamplePayloadUrl"]) == (
+        "MACHINE_LEARNING",
+        "CLASSIFICATION",
+        "s3://bucket/in/payload.tar.gz",
+    )
+    assert d["ModelApprovalStatus"] == "PendingManualApproval"
+    assert d["MetadataProperties"]["CommitId"] == "0123abc"
+    assert d["CustomerMetadataProperties"]["model_artifact_sha256"] == "ab" * 32
+
+
+def test_approve_reject_list_and_latest(sm):
+    packages.ensure_group(sm, "rtb-bid-filter", "RTB")
+    v1, v2, v3 = (packages.register_version(sm, registration()) for _ in range(3))
+    packages.set_approval(sm, v1, packages.APPROVED, "load test passed")
+    packages.set_approval(sm, v2, packages.APPROVED, "load test passed")
+    packages.set_approval(sm, v2, packages.REJECTED, "AUC regression found in review")
+    versions = packages.list_versions(sm, "rtb-bid-filter")
+    assert [v.version for v in versions] == [3, 2, 1]
+    assert packages.latest_approved(sm, "rtb-bid-filter").arn == v1
+    after = packages.describe(sm, v2)
+    assert (after.approval_status, after.approval_description) == ("Rejected", "AUC regression found in review")
+    assert packages.describe(sm, v3).approval_status == "PendingManualApproval"
+
+
+def test_metadata_updates_merge_and_keep_approval(sm):
+    packages.ensure_group(sm, "rtb-bid-filter", "RTB")
+    arn = packages.register_version(sm, registration())
+    packages.set_approval(sm, arn, packages.APPROVED, "ok")
+    rec = Recommendation(
+        "job", "job/1", "ml.c6i.large", 4, 46800, 2.0, 4.2e-8, 0.119, 32760, 2, 20, {"OMP_NUM_THREADS": "2"}
+    )
+    packages.update_metadata(sm, arn, rec.to_properties())
+    after = packages.describe(sm, arn)
+    assert after.approval_status == "Approved"
+    assert after.customer_metadata["model_artifact_sha256"] == "ab" * 32
+    assert Recommendation.from_properties(arn, after.customer_metadata) == rec
+
+
+def test_metadata_that_aws_would_reject_is_rejected(sm):
+    packages.ensure_group(sm, "rtb-bid-filter", "RTB")
+    arn = packages.register_version(sm, registration())
+    with pytest.raises(ClientError, match="CustomerMetadataProperties value"):
+        packages.update_metadata(sm, arn, {"environment": '{"OMP_NUM_THREADS": "2"}'})
+
+
+def test_bad_status_is_refused_before_any_call(sm):
+    with pytest.raises(ValueError, match="approval status must be one of"):
+        packages.set_approval(sm, "arn", "Maybe", "x")
+
+
+def test_no_approved_version():
+    sm = boto3.client("sagemaker", region_name="us-east-1")
+    from botocore.stub import Stubber
+
+    with Stubber(sm) as stub:
+        stub.add_response("list_model_packages", {"ModelPackageSummaryList": []})
+        assert packages.latest_approved(sm, "rtb-bid-filter") is None
