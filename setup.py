@@ -17,9 +17,9 @@ RUNTIME = [
     "scikit-learn>=1.5,<2",
     "xgboost>=3.0.5,<3.1",
     # The compiled predictor: treelite reads the model, tl2cgen turns it into C and builds it.
-    # treelite is pinned to the release bundled inside tl2cgen 1.0 so the two agree on the
-    # serialised model format.
-    "treelite==4.1.2",
+    # treelite 4.8 reads models that the 4.1 line bundled in tl2cgen rejects (pruned trees
+    # converted from legacy formats); tests check the compiled outputs against xgboost's.
+    "treelite>=4.8,<5",
     "tl2cgen>=1.0,<1.1",
     "uvloop>=0.19,<1",
     "httptools>=0.6,<1",
@@ -33,7 +33,8 @@ DEV = [
     "cfn-lint>=1.20,<2",
     # The benchmark's reference server is built like the SageMaker XGBoost container's.
     "flask>=3,<4",
-    "gunicorn>=22,<24",
+    "gunicorn>=22,<27",
+    "gevent>=24",
 ]
 
 setup(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from botocore.exceptions import BotoCoreError, ClientError
 
 from model_registry.contract import MissingRecommendation
-from pipelines.commands import artifact, example_model, pipeline, recommend, registry
+from pipelines.commands import artifact, example_model, pipeline, recommend, registry, serve
 from pipelines.config import ConfigError
 
 _USER_ERRORS = (ConfigError, ValueError, MissingRecommendation, FileNotFoundError)
@@ -27,6 +27,7 @@ def parser() -> argparse.ArgumentParser:
     pipeline.add_run(sub)
     registry.add(sub)
     recommend.add(sub)
+    serve.add(sub)
     return p
 
 

@@ -53,13 +53,15 @@ class Chart:
     ref_lines: list[RefLine] = field(default_factory=list)
     width: int = 900
     height: int = 560
+    log_y: bool = False
 
     def png(self) -> bytes:
         canvas = Canvas(self.width, self.height)
         xs = [p.x for s in self.series for p in s.points] or [0.0, 1.0]
         ys = [p.y for s in self.series for p in s.points] + [r.value for r in self.ref_lines] or [0.0, 1.0]
-        x_ticks, y_ticks = _ticks(min(xs), max(xs)), _ticks(min(0.0, min(ys)), max(ys))
-        plot = _Plot(self.width, self.height, x_ticks, y_ticks)
+        x_ticks = _ticks(min(0.0, min(xs)), max(xs))
+        y_ticks = _log_ticks(min(ys), max(ys)) if self.log_y else _ticks(min(0.0, min(ys)), max(ys))
+        plot = _Plot(self.width, self.height, x_ticks, y_ticks, self.log_y)
         self._axes(canvas, plot, x_ticks, y_ticks)
         for ref in self.ref_lines:
             y = plot.py(ref.value)
@@ -124,6 +126,7 @@ class _Plot:
     height: int
     x_ticks: list[float]
     y_ticks: list[float]
+    log_y: bool = False
 
     def px(self, v: float) -> int:
         lo, hi = self.x_ticks[0], self.x_ticks[-1]
@@ -131,6 +134,8 @@ class _Plot:
 
     def py(self, v: float) -> int:
         lo, hi = self.y_ticks[0], self.y_ticks[-1]
+        if self.log_y:
+            v, lo, hi = (math.log10(max(x, 1e-12)) for x in (v, lo, hi))
         return round(self.height - _BOTTOM - (v - lo) / ((hi - lo) or 1) * (self.height - _TOP - _BOTTOM))
 
 
@@ -146,6 +151,13 @@ def _ticks(lo: float, hi: float, target: int = 6) -> list[float]:
     start = math.floor(lo / step) * step
     count = math.ceil((hi - start) / step - 1e-9)
     return [round(start + i * step, 12) for i in range(count + 1)]
+
+
+def _log_ticks(lo: float, hi: float) -> list[float]:
+    """Powers of ten covering [lo, hi] (both > 0)."""
+    first = math.floor(math.log10(max(lo, 1e-12)))
+    last = max(first + 1, math.ceil(math.log10(max(hi, 1e-12))))
+    return [10.0**e for e in range(first, last + 1)]
 
 
 def _fmt(v: float) -> str:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
-# The real model from the public AWS guidance; only tests read ../shared.
-GUIDANCE_MODEL = REPO.parent / "shared" / "models" / "rtb-guidance" / "model.tar.gz"
+# The real model from the public AWS guidance; only tests read the shared folder, which sits
+# beside the checkout (or at $RTB_MLOPS_SHARED).
+_SHARED = [Path(p) for p in (os.environ.get("RTB_MLOPS_SHARED", ""), REPO.parent / "shared", "/work/shared") if p]
+GUIDANCE_MODEL = next(
+    (d / "models/rtb-guidance/model.tar.gz" for d in _SHARED if (d / "models/rtb-guidance/model.tar.gz").exists()),
+    _SHARED[0] / "models/rtb-guidance/model.tar.gz",
+)
 GUIDANCE_ROW = b"2,0,0.0,7.0,3.0,20.0,2"
 GUIDANCE_SCORE = 0.00084757
 

@@ -1,0 +1,63 @@
+"""The SageMaker inference container contract, independent of the HTTP machinery.
+
+GET  /ping         200 once the model is loaded
+POST /invocations  text/csv rows in, one probability per line out
+                   415 other content types, 400 bad rows, 413 above 6 MB
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from model_registry.artifact.csv_rows import RowError, parse_rows
+from serving.predictors import Predictor
+
+# SageMaker real-time InvokeEndpoint accepts payloads up to 6 MB.
+MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
+CSV = b"text/csv"
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: bytes = b"text/plain"
+
+
+PING_OK = Response(200)
+NOT_FOUND = Response(404, b"not found: use GET /ping or POST /invocations\n")
+TOO_LARGE = Response(413, f"payload above the {MAX_PAYLOAD_BYTES} byte limit\n".encode())
+
+
+def _is_csv(content_type: bytes | None) -> bool:
+    # Missing means CSV, as in the SageMaker XGBoost container; parameters are ignored.
+    return content_type is None or content_type.split(b";", 1)[0].strip().lower() == CSV
+
+
+class InferenceApp:
+    def __init__(self, predictor: Predictor):
+        self.predictor = predictor
+        self.num_features = predictor.num_features
+
+    def handle(self, method: bytes, path: bytes, content_type: bytes | None, body: bytes) -> Response:
+        path = path.split(b"?", 1)[0]
+        if path == b"/invocations":
+            if method != b"POST":
+                return Response(405, b"use POST for /invocations\n")
+            return self.invoke(content_type, body)
+        if path == b"/ping":
+            return PING_OK if method in (b"GET", b"HEAD") else Response(405, b"use GET for /ping\n")
+        return NOT_FOUND
+
+    def invoke(self, content_type: bytes | None, body: bytes) -> Response:
+        if len(body) > MAX_PAYLOAD_BYTES:
+            return TOO_LARGE
+        if not _is_csv(content_type):
+            shown = (content_type or b"").decode("latin-1")[:80]
+            return Response(415, f"content type {shown!r} not supported; send text/csv\n".encode())
+        try:
+            rows = parse_rows(body, self.num_features)
+        except RowError as exc:
+            return Response(400, f"bad request: {exc}\n".encode())
+        scores = self.predictor.predict(rows)
+        return Response(200, "\n".join(map(str, scores)).encode() + b"\n", CSV)

@@ -1,0 +1,65 @@
+"""One worker process: load the model safely, pick a predictor, serve on an inherited socket.
+
+python -m serving.worker --fd N --ready-fd R --model-artifact PATH [--predictor KIND]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from model_registry.artifact.validate import load_artifact
+from serving.app import InferenceApp
+from serving.http import HttpProtocol
+from serving.predictors import load_predictor
+
+log = logging.getLogger("rtb_mlops.serving")
+
+
+def build_app(artifact: Path, kind: str) -> InferenceApp:
+    _, booster = load_artifact(artifact)
+    predictor = load_predictor(booster, kind)
+    # The first call pays for lazy initialisation; do it before taking traffic.
+    predictor.predict(np.zeros((1, predictor.num_features), dtype=np.float32))
+    return InferenceApp(predictor)
+
+
+async def serve(sock: socket.socket, app: InferenceApp, ready_fd: int) -> None:
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: HttpProtocol(app), sock=sock, backlog=2048)
+    stop = loop.create_future()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
+    os.write(ready_fd, f"ready {os.getpid()} {app.predictor.name}\n".encode())
+    os.close(ready_fd)
+    await stop
+    server.close()
+    await server.wait_closed()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="serving.worker")
+    p.add_argument("--fd", type=int, required=True)
+    p.add_argument("--ready-fd", type=int, required=True)
+    p.add_argument("--model-artifact", type=Path, required=True)
+    p.add_argument("--predictor", choices=["auto", "xgboost", "compiled"], default="auto")
+    args = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format=f"[worker {os.getpid()}] %(message)s", stream=sys.stderr)
+    app = build_app(args.model_artifact, args.predictor)
+    sock = socket.socket(fileno=args.fd)
+    import uvloop
+
+    uvloop.run(serve(sock, app, args.ready_fd))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""The model server as a real process: HTTP framing, hostile input, clean shutdown."""
+
+import http.client
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import GUIDANCE_ROW, GUIDANCE_SCORE, REPO
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def server(guidance_model):
+    cmd = ["serve", "--model-artifact", str(guidance_model), "--port", "0", "--workers", "2"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pipelines.cli", *cmd],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    match = re.search(r"at http://(127\.0\.0\.1):(\d+) \(2 workers, predictor compiled\)", line)
+    assert match, (line, proc.stderr.read() if proc.poll() is not None else "")
+    yield proc, int(match.group(2))
+    if proc.poll() is None:
+        proc.kill()
+
+
+def request(port, method, path, body=b"", headers=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request(method, path, body=body, headers=headers or {"Content-Type": "text/csv"})
+    r = conn.getresponse()
+    return r.status, r.read()
+
+
+def raw(port, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(data)
+        chunks = []
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def test_ping_and_known_score(server):
+    _, port = server
+    assert request(port, "GET", "/ping")[0] == 200
+    status, body = request(port, "POST", "/invocations", GUIDANCE_ROW)
+    assert status == 200 and float(body) == pytest.approx(GUIDANCE_SCORE, abs=1e-7)
+
+
+def test_keep_alive_and_pipelining(server):
+    _, port = server
+    one = b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: %d\r\n\r\n%s" % (
+        len(GUIDANCE_ROW), GUIDANCE_ROW,
+    )  # fmt: skip
+    closing = one.replace(b"Host: x\r\n", b"Host: x\r\nConnection: close\r\n")
+    reply = raw(port, one * 3 + closing)
+    assert reply.count(b"HTTP/1.1 200 OK") == 4
+
+
+def test_garbage_gets_400_and_the_server_keeps_serving(server):
+    _, port = server
+    assert raw(port, b"\x16\x03\x01\x02\x00garbage tls hello\r\n\r\n").startswith(b"HTTP/1.1 400")
+    assert raw(port, b"GET / HTTP/1.1\r\nContent-Length: nope\r\n\r\n").startswith(b"HTTP/1.1 400")
+    assert request(port, "POST", "/invocations", GUIDANCE_ROW)[0] == 200
+
+
+def test_oversized_payload_is_refused_before_it_is_read(server):
+    _, port = server
+    head = b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 7000000\r\n\r\n"
+    assert raw(port, head).startswith(b"HTTP/1.1 413")
+
+
+def test_oversized_chunked_payload(server):
+    _, port = server
+    chunk = b"1" * 1_000_000
+    body = b"".join(b"%x\r\n%s\r\n" % (len(chunk), chunk) for _ in range(7)) + b"0\r\n\r\n"
+    head = b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nTransfer-Encoding: chunked\r\n\r\n"
+    assert raw(port, head + body).startswith(b"HTTP/1.1 413")
+    assert request(port, "POST", "/invocations", GUIDANCE_ROW)[0] == 200
+
+
+def test_statuses_over_http(server):
+    _, port = server
+    assert request(port, "POST", "/invocations", b"{}", {"Content-Type": "application/json"})[0] == 415
+    status, body = request(port, "POST", "/invocations", b"1,2")
+    assert status == 400 and b"2 fields, expected 7" in body
+
+
+def test_sigterm_stops_everything_cleanly(server):
+    proc, port = server
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=20) == 0
+    time.sleep(0.2)
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1)
