@@ -9,13 +9,15 @@ ARTIFACT ?=
 PAYLOAD ?=
 KEEP ?= 0
 
-.PHONY: run test lint bench-serving bench-e2e clean
+.PHONY: install run test lint clean
 
 $(STAMP): setup.py
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/rtb-mlops example-model --out build/example

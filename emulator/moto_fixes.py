@@ -1,19 +1,26 @@
-"""Corrections to moto's SageMaker model-package behaviour, so it answers as AWS does.
+"""Corrections to moto's SageMaker behaviour, so it answers as AWS does.
 
 moto 5.2.5's UpdateModelPackage overwrites every field it was not given (the approval
 status and description become null, CustomerMetadataProperties is replaced), and it does
-not check metadata values against the API's pattern. AWS changes only what is given and
-merges metadata keys. Applied by the emulator, and by unit tests that use moto directly.
+not check metadata values against the API's pattern; AWS changes only what is given and
+merges metadata keys. moto's instance-type allow-lists are out of date (it rejects e.g.
+ml.c6i.large); botocore's service model is the current list. moto has no UpdateEndpoint;
+here it swaps the configuration at once (the emulator adds the real, asynchronous one).
+Applied by the emulator, and by unit tests that use moto directly.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from moto.sagemaker import models
+import botocore.session
+from moto.core.utils import utcnow
+from moto.sagemaker import models, responses
 from moto.sagemaker.exceptions import ValidationError
 
 # CustomerMetadataValue / Key in the API model: letters, numbers, separators and _.:/=+-@
@@ -87,6 +94,58 @@ def _create_model_package(self: models.SageMakerModelBackend, *args: Any, **kwar
     return _original_create(self, *args, **kwargs)
 
 
+@functools.cache
+def instance_types() -> frozenset[str]:
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    return frozenset(model.shape_for("ProductionVariantInstanceType").enum)
+
+
+def _validate_instance_type(self: Any, instance_type: str) -> None:
+    if instance_type not in instance_types():
+        raise ValidationError(
+            message=f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint:"
+            " Member must satisfy enum value set of ProductionVariantInstanceType"
+        )
+
+
+def _validate_realtime_types(instance_types_: list[str]) -> None:
+    for t in instance_types_:
+        _validate_instance_type(None, t)
+
+
+def _update_endpoint(
+    self: models.SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str, deployment_config: dict | None
+) -> str:
+    endpoint = self.endpoints.get(endpoint_name)
+    if endpoint is None:
+        arn = models.FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
+        raise ValidationError(message=f"Could not find endpoint '{arn}'.")
+    if endpoint.endpoint_status != "InService":
+        raise ValidationError(message=f"Cannot update in-progress endpoint '{endpoint.arn}'.")
+    config = self.endpoint_configs.get(endpoint_config_name)
+    if config is None:
+        arn = models.FakeEndpointConfig.arn_formatter(endpoint_config_name, self.account_id, self.region_name)
+        raise ValidationError(message=f"Could not find endpoint configuration '{arn}'.")
+    endpoint.endpoint_config_name = endpoint_config_name
+    endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
+    endpoint.last_deployment_config = deployment_config
+    endpoint.last_modified_time = utcnow()
+    return endpoint.arn
+
+
+def _update_endpoint_response(self: responses.SageMakerResponse) -> Any:
+    arn = self.sagemaker_backend.update_endpoint(
+        endpoint_name=self._get_param("EndpointName"),
+        endpoint_config_name=self._get_param("EndpointConfigName"),
+        deployment_config=self._get_param("DeploymentConfig"),
+    )
+    return json.dumps({"EndpointArn": arn})
+
+
 def apply() -> None:
     models.SageMakerModelBackend.update_model_package = _update_model_package
     models.SageMakerModelBackend.create_model_package = _create_model_package
+    models.SageMakerModelBackend.update_endpoint = _update_endpoint
+    responses.SageMakerResponse.update_endpoint = _update_endpoint_response
+    models.FakeEndpointConfig.validate_instance_type = _validate_instance_type
+    models.ModelPackage.validate_supported_realtime_inference_instance_types = staticmethod(_validate_realtime_types)

@@ -6,7 +6,10 @@ emulator, plus dummy credentials: the same code path as production.
 
 from __future__ import annotations
 
+import functools
+
 import boto3
+import botocore.session
 from botocore.client import BaseClient
 from botocore.config import Config
 
@@ -15,5 +18,12 @@ from botocore.config import Config
 _CONFIG = Config(retries={"mode": "standard", "max_attempts": 8}, user_agent_appid="rtb-mlops")
 
 
+@functools.cache
+def _shared_session() -> botocore.session.Session:
+    """One botocore session per process, so each service model is parsed once (the
+    SageMaker model alone is megabytes of JSON: a cold Lambda pays for it once)."""
+    return botocore.session.get_session()
+
+
 def client(service: str, region: str | None = None) -> BaseClient:
-    return boto3.session.Session(region_name=region).client(service, config=_CONFIG)
+    return boto3.session.Session(botocore_session=_shared_session()).client(service, region_name=region, config=_CONFIG)

@@ -9,11 +9,21 @@ from collections.abc import Callable
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from deploy_lambda.deploy import EndpointBusy, NotDeployable
+from deploy_lambda.settings import SettingsError
 from model_registry.contract import MissingRecommendation
-from pipelines.commands import artifact, example_model, pipeline, recommend, registry, serve
+from pipelines.commands import artifact, deploy, example_model, pipeline, recommend, registry, serve
 from pipelines.config import ConfigError
 
-_USER_ERRORS = (ConfigError, ValueError, MissingRecommendation, FileNotFoundError)
+_USER_ERRORS = (
+    ConfigError,
+    SettingsError,
+    ValueError,
+    MissingRecommendation,
+    FileNotFoundError,
+    NotDeployable,
+    EndpointBusy,
+)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -28,6 +38,7 @@ def parser() -> argparse.ArgumentParser:
     registry.add(sub)
     recommend.add(sub)
     serve.add(sub)
+    deploy.add(sub)
     return p
 
 

@@ -1,0 +1,1 @@
+"""The deploy Lambda: approval events in, an autoscaled endpoint out (boto3 only)."""

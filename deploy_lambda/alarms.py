@@ -1,0 +1,59 @@
+"""The CloudWatch alarms blue/green updates roll back on: 5XX errors, and latency above the SLA.
+
+Written only when missing or different, so a repeated deploy makes no write.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.client import BaseClient
+
+from deploy_lambda.names import alarm_names
+from deploy_lambda.settings import VARIANT, Settings
+
+
+def desired(settings: Settings) -> list[dict[str, Any]]:
+    errors, latency = alarm_names(settings.endpoint_name)
+    dims = [{"Name": "EndpointName", "Value": settings.endpoint_name}, {"Name": "VariantName", "Value": VARIANT}]
+    common = {"Namespace": "AWS/SageMaker", "Dimensions": dims, "Period": 60, "TreatMissingData": "notBreaching"}
+    return [
+        {
+            **common,
+            "AlarmName": errors,
+            "AlarmDescription": "Endpoint 5XX errors; blue/green updates roll back on it",
+            "MetricName": "Invocation5XXErrors",
+            "Statistic": "Sum",
+            "Threshold": float(settings.error_alarm_threshold),
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "EvaluationPeriods": 1,
+        },
+        {
+            **common,
+            "AlarmName": latency,
+            "AlarmDescription": f"p99 model latency above the {settings.max_latency_ms} ms SLA",
+            "MetricName": "ModelLatency",
+            "ExtendedStatistic": "p99",
+            # CloudWatch reports SageMaker ModelLatency in microseconds.
+            "Threshold": float(settings.max_latency_ms * 1000),
+            "ComparisonOperator": "GreaterThanThreshold",
+            "EvaluationPeriods": 3,
+        },
+    ]
+
+
+def _differs(current: dict[str, Any], want: dict[str, Any]) -> bool:
+    return any(current.get(k) != v for k, v in want.items() if k != "AlarmDescription")
+
+
+def ensure(cw: BaseClient, settings: Settings) -> list[str]:
+    """Alarm names; puts only the alarms that are missing or changed."""
+    wanted = desired(settings)
+    existing = {
+        a["AlarmName"]: a for a in cw.describe_alarms(AlarmNames=[a["AlarmName"] for a in wanted])["MetricAlarms"]
+    }
+    for alarm in wanted:
+        current = existing.get(alarm["AlarmName"])
+        if current is None or _differs(current, alarm):
+            cw.put_metric_alarm(**alarm)
+    return [a["AlarmName"] for a in wanted]

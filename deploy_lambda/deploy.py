@@ -1,0 +1,207 @@
+"""Deploying a model package version's recommendation to the endpoint, in order and once.
+
+- A version at or below the one serving does not replace it (an old approval arriving
+  late, or a duplicate event); the same version only has its autoscaling checked.
+- An endpoint already Creating/Updating towards this version is a duplicate; towards
+  another, it is busy and the call raises so Lambda retries and, at last, the DLQ holds it.
+- Rollback after a rejection is the one deploy that may go to an older version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+
+from botocore.client import BaseClient
+
+from deploy_lambda import alarms, autoscaling, resources
+from deploy_lambda.names import resource_name
+from deploy_lambda.settings import Settings
+from model_registry import packages
+from model_registry.contract import Recommendation
+
+log = logging.getLogger("rtb_mlops.deploy")
+BUSY = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting", "UpdateRollbackFailed")
+
+
+class EndpointBusy(RuntimeError):
+    """Raised for Lambda's retry: the endpoint is mid-change towards something else."""
+
+
+class NotDeployable(RuntimeError):
+    """The package cannot be deployed as it is; a person has to look (the DLQ keeps the event)."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    action: str
+    endpoint: str
+    model_package_arn: str = ""
+    version: int | None = None
+    detail: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def note(level: int, message: str, **fields: object) -> None:
+    """One JSON line per decision, so CloudWatch Logs Insights can query them."""
+    log.log(level, json.dumps({"message": message, **fields}, default=str))
+
+
+@dataclass
+class Deployer:
+    settings: Settings
+    sm: BaseClient
+    aas: BaseClient
+    cw: BaseClient
+
+    # --- reading the current state ---------------------------------------------------
+    def _serving(self, endpoint: dict | None) -> tuple[str | None, int | None]:
+        if endpoint is None:
+            return None, None
+        arn, _ = resources.serving_package(self.sm, endpoint.get("EndpointConfigName"))
+        return arn, resources.version_of(arn)
+
+    def _deployable(self, arn: str) -> tuple[packages.PackageVersion, Recommendation]:
+        pkg = packages.describe(self.sm, arn)
+        if pkg.group != self.settings.model_package_group:
+            raise NotDeployable(f"{arn} is in group {pkg.group}, not {self.settings.model_package_group}")
+        if pkg.approval_status != packages.APPROVED or pkg.status != "Completed":
+            raise NotDeployable(
+                f"{arn} is {pkg.approval_status}/{pkg.status}, not Approved/Completed; nothing deployed"
+            )
+        return pkg, Recommendation.from_properties(arn, pkg.customer_metadata)
+
+    # --- the three entry points ------------------------------------------------------
+    def deploy(self, arn: str, rollback: bool = False) -> Outcome:
+        pkg, rec = self._deployable(arn)
+        name = resource_name(self.settings.endpoint_name, pkg.group, pkg.version)
+        endpoint = resources.describe_endpoint(self.sm, self.settings.endpoint_name)
+        if endpoint is not None and endpoint["EndpointStatus"] in BUSY:
+            pending = (endpoint.get("PendingDeploymentSummary") or {}).get("EndpointConfigName")
+            if name in (pending, endpoint.get("EndpointConfigName")):
+                return self._outcome("unchanged", pkg, f"already {endpoint['EndpointStatus']} towards {name}")
+            raise EndpointBusy(f"endpoint {self.settings.endpoint_name} is {endpoint['EndpointStatus']}; retry later")
+        if endpoint is not None and endpoint["EndpointStatus"] == "Failed":
+            raise NotDeployable(
+                f"endpoint {self.settings.endpoint_name} is Failed ({endpoint.get('FailureReason', 'no reason')});"
+                " delete it or fix it by hand before deploying"
+            )
+        serving_arn, serving = self._serving(endpoint)
+        if serving is not None and serving == pkg.version:
+            wrote = autoscaling.ensure(self.aas, self.settings, rec)
+            return self._outcome("unchanged", pkg, "autoscaling corrected" if wrote else "already serving")
+        if serving is not None and serving > pkg.version and not rollback:
+            note(
+                logging.WARNING,
+                "older version approved; not replacing the newer one serving",
+                serving=serving_arn,
+                approved=arn,
+            )
+            return self._outcome("skipped", pkg, f"v{serving} serves, newer than v{pkg.version}")
+        if endpoint is not None and serving is None:
+            note(
+                logging.WARNING,
+                "endpoint serves a config the deploy path did not make",
+                config=endpoint.get("EndpointConfigName"),
+            )
+        resources.ensure_model(self.sm, name, arn, rec, self.settings)
+        resources.ensure_endpoint_config(self.sm, name, arn, rec, self.settings)
+        alarm_names = alarms.ensure(self.cw, self.settings)
+        if endpoint is None:
+            self.sm.create_endpoint(
+                EndpointName=self.settings.endpoint_name,
+                EndpointConfigName=name,
+                Tags=[{"Key": resources.TAG_PACKAGE, "Value": arn}],
+            )
+            note(logging.INFO, "endpoint creating", endpoint=self.settings.endpoint_name, config=name, package=arn)
+            return self._outcome(
+                "created", pkg, f"creating with {rec.recommended_instance_type} x{rec.recommended_instance_count}"
+            )
+        self._prepare_autoscaling_for(endpoint, rec)
+        self.sm.update_endpoint(
+            EndpointName=self.settings.endpoint_name,
+            EndpointConfigName=name,
+            DeploymentConfig=self._deployment_config(alarm_names),
+        )
+        action = "rolled_back" if rollback else "updated"
+        note(
+            logging.INFO,
+            f"endpoint {action}",
+            endpoint=self.settings.endpoint_name,
+            config=name,
+            package=arn,
+            previous=serving_arn,
+        )
+        return self._outcome(action, pkg, f"blue/green {self.settings.strategy} from v{serving} to v{pkg.version}")
+
+    def on_rejected(self, arn: str, version: int) -> Outcome:
+        endpoint = resources.describe_endpoint(self.sm, self.settings.endpoint_name)
+        _, serving = self._serving(endpoint)
+        base = Outcome("skipped", self.settings.endpoint_name, arn, version)
+        if serving != version:
+            return Outcome(
+                **{**base.to_dict(), "detail": f"v{version} rejected; v{serving} serves, nothing to roll back"}
+            )
+        if not self.settings.rollback_on_reject:
+            note(logging.WARNING, "serving version rejected; ROLLBACK_ON_REJECT is off", package=arn)
+            return Outcome(**{**base.to_dict(), "detail": "rollback on reject is off"})
+        for candidate in packages.list_versions(self.sm, self.settings.model_package_group, packages.APPROVED):
+            if candidate.version != version:
+                note(logging.WARNING, "serving version rejected; rolling back", rejected=arn, to=candidate.arn)
+                return self.deploy(candidate.arn, rollback=True)
+        note(
+            logging.ERROR, "SERVING VERSION REJECTED AND NO APPROVED VERSION LEFT: endpoint left as it is", package=arn
+        )
+        return Outcome(
+            "no_rollback_target", self.settings.endpoint_name, arn, version, "no approved version to roll back to"
+        )
+
+    def on_in_service(self) -> Outcome:
+        """After a create or update completes: autoscaling as the serving version planned it."""
+        endpoint = resources.describe_endpoint(self.sm, self.settings.endpoint_name)
+        if endpoint is None or endpoint["EndpointStatus"] != "InService":
+            status = endpoint["EndpointStatus"] if endpoint else "missing"
+            return Outcome("skipped", self.settings.endpoint_name, detail=f"endpoint is {status}")
+        arn, version = self._serving(endpoint)
+        if arn is None:
+            return Outcome("skipped", self.settings.endpoint_name, detail="endpoint config not made by the deploy path")
+        pkg = packages.describe(self.sm, arn)
+        rec = Recommendation.from_properties(arn, pkg.customer_metadata)
+        wrote = autoscaling.ensure(self.aas, self.settings, rec)
+        bounds = f"min {rec.min_instance_count}, max {rec.max_instance_count}"
+        detail = f"{bounds}, target {rec.target_invocations_per_instance}/min"
+        return Outcome("autoscaling" if wrote else "unchanged", self.settings.endpoint_name, arn, version, detail)
+
+    # --- helpers ---------------------------------------------------------------------
+    def _outcome(self, action: str, pkg: packages.PackageVersion, detail: str) -> Outcome:
+        return Outcome(action, self.settings.endpoint_name, pkg.arn, pkg.version, detail)
+
+    def _prepare_autoscaling_for(self, endpoint: dict, rec: Recommendation) -> None:
+        """AWS refuses an update that changes a scaled variant's instance type; deregister first."""
+        _, config = resources.serving_package(self.sm, endpoint.get("EndpointConfigName"))
+        current_type = ((config or {}).get("ProductionVariants") or [{}])[0].get("InstanceType")
+        if current_type != rec.recommended_instance_type and autoscaling.remove(self.aas, self.settings):
+            note(
+                logging.INFO,
+                "autoscaling deregistered for an instance type change",
+                old=current_type,
+                new=rec.recommended_instance_type,
+            )
+
+    def _deployment_config(self, alarm_names: list[str]) -> dict:
+        s = self.settings
+        routing: dict = {"Type": s.strategy.upper(), "WaitIntervalInSeconds": s.wait_interval_seconds}
+        if s.strategy == "canary":
+            routing["CanarySize"] = {"Type": "CAPACITY_PERCENT", "Value": s.canary_percent}
+        elif s.strategy == "linear":
+            routing["LinearStepSize"] = {"Type": "CAPACITY_PERCENT", "Value": s.linear_step_percent}
+        return {
+            "BlueGreenUpdatePolicy": {
+                "TrafficRoutingConfiguration": routing,
+                "TerminationWaitInSeconds": s.termination_wait_seconds,
+            },
+            "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": n} for n in alarm_names]},
+        }

@@ -1,0 +1,106 @@
+"""The EventBridge events the Lambda acts on, parsed as AWS documents them, and filtered.
+
+Anything not meant for this function (another source, type, group, account or region, or
+an approval status it does not act on) becomes a skip reason rather than an exception.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from deploy_lambda.settings import Settings
+
+PACKAGE_CHANGE = "SageMaker Model Package State Change"
+ENDPOINT_CHANGE = "SageMaker Endpoint State Change"
+_PACKAGE_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:([a-z0-9\-]+):(\d{12}):model-package/([^/]+)/(\d+)")
+
+
+class Skip(Exception):
+    """The event is not for us; the reason is logged and nothing is written."""
+
+
+@dataclass(frozen=True)
+class PackageEvent:
+    arn: str
+    group: str
+    version: int
+    status: str
+    account: str
+    region: str
+    created: datetime | None
+
+
+@dataclass(frozen=True)
+class EndpointEvent:
+    endpoint_name: str
+    status: str
+
+
+def _detail(event: Any) -> dict:
+    if not isinstance(event, dict):
+        raise Skip(f"event is a {type(event).__name__}, not an EventBridge event object")
+    if event.get("source") != "aws.sagemaker":
+        raise Skip(f"source {event.get('source')!r} is not aws.sagemaker")
+    detail = event.get("detail")
+    if not isinstance(detail, dict):
+        raise Skip("event has no 'detail' object")
+    return detail
+
+
+def _time(value: Any) -> datetime | None:
+    """CreationTime arrives as epoch milliseconds (number or digits) or an ISO 8601 string."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value / 1000, UTC)
+    if isinstance(value, str) and value.isdigit():
+        return datetime.fromtimestamp(int(value) / 1000, UTC)
+    if isinstance(value, str):
+        try:
+            return datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            pass
+    raise Skip(f"detail.CreationTime {value!r} is neither epoch milliseconds nor ISO 8601")
+
+
+def package_event(event: Any, settings: Settings, account: str, region: str) -> PackageEvent:
+    detail = _detail(event)
+    if event.get("detail-type") != PACKAGE_CHANGE:
+        raise Skip(f"detail-type {event.get('detail-type')!r} is not {PACKAGE_CHANGE!r}")
+    group = detail.get("ModelPackageGroupName")
+    if group != settings.model_package_group:
+        raise Skip(f"model package group {group!r} is not {settings.model_package_group!r}")
+    arn = detail.get("ModelPackageArn")
+    match = _PACKAGE_ARN.fullmatch(arn) if isinstance(arn, str) else None
+    if not match:
+        raise Skip(f"detail.ModelPackageArn {arn!r} is not a versioned model package ARN")
+    arn_region, arn_account, arn_group, arn_version = match.groups()
+    if (arn_account, arn_region) != (account, region) or event.get("account", account) != account:
+        raise Skip(f"{arn} belongs to account {arn_account} in {arn_region}, not {account} in {region}")
+    if arn_group != group:
+        raise Skip(f"{arn} is in group {arn_group}, but the event says {group}")
+    version = detail.get("ModelPackageVersion")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise Skip(f"detail.ModelPackageVersion {version!r} is not a positive integer")
+    if version != int(arn_version):
+        raise Skip(f"detail.ModelPackageVersion {version} does not match the ARN's version {arn_version}")
+    status = detail.get("ModelApprovalStatus")
+    if status not in ("Approved", "Rejected"):
+        raise Skip(f"approval status {status!r}: nothing to deploy")
+    return PackageEvent(arn, group, version, status, account, region, _time(detail.get("CreationTime")))
+
+
+def endpoint_event(event: Any, settings: Settings) -> EndpointEvent:
+    detail = _detail(event)
+    if event.get("detail-type") != ENDPOINT_CHANGE:
+        raise Skip(f"detail-type {event.get('detail-type')!r} is not {ENDPOINT_CHANGE!r}")
+    name = detail.get("EndpointName")
+    if name != settings.endpoint_name:
+        raise Skip(f"endpoint {name!r} is not {settings.endpoint_name!r}")
+    status = str(detail.get("EndpointStatus", "")).upper().replace("INSERVICE", "IN_SERVICE")
+    if status != "IN_SERVICE":
+        raise Skip(f"endpoint status {detail.get('EndpointStatus')!r}: nothing to reconcile")
+    return EndpointEvent(name, status)

@@ -1,0 +1,128 @@
+"""The Model and EndpointConfig of one package version: made once, found again after.
+
+The Model is created and confirmed before the EndpointConfig that names it, so a deploy
+that stops midway never leaves a config pointing at a model that does not exist; the next
+attempt finds what exists and makes the rest.
+"""
+
+from __future__ import annotations
+
+import re
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from deploy_lambda.settings import VARIANT, Settings
+from model_registry.contract import Recommendation
+
+TAG_PACKAGE = "rtb-mlops:model-package-arn"
+_VERSION = re.compile(r":model-package/[^/]+/(\d+)$")
+
+
+class Conflict(RuntimeError):
+    """A resource with our deterministic name exists but is not what we would have made."""
+
+
+def _missing(exc: ClientError) -> bool:
+    msg = exc.response["Error"].get("Message", "")
+    return exc.response["Error"]["Code"] in ("ValidationException", "ResourceNotFound") and (
+        "Could not find" in msg or "does not exist" in msg or "not found" in msg.lower()
+    )
+
+
+def describe_model(sm: BaseClient, name: str) -> dict | None:
+    try:
+        return sm.describe_model(ModelName=name)
+    except ClientError as exc:
+        if _missing(exc):
+            return None
+        raise
+
+
+def describe_endpoint_config(sm: BaseClient, name: str) -> dict | None:
+    try:
+        return sm.describe_endpoint_config(EndpointConfigName=name)
+    except ClientError as exc:
+        if _missing(exc):
+            return None
+        raise
+
+
+def describe_endpoint(sm: BaseClient, name: str) -> dict | None:
+    try:
+        return sm.describe_endpoint(EndpointName=name)
+    except ClientError as exc:
+        if _missing(exc):
+            return None
+        raise
+
+
+def package_of_model(model: dict | None) -> str | None:
+    container = (model or {}).get("PrimaryContainer") or ((model or {}).get("Containers") or [{}])[0]
+    return container.get("ModelPackageName")
+
+
+def version_of(package_arn: str | None) -> int | None:
+    match = _VERSION.search(package_arn or "")
+    return int(match.group(1)) if match else None
+
+
+def ensure_model(sm: BaseClient, name: str, package_arn: str, rec: Recommendation, settings: Settings) -> bool:
+    """True when created."""
+    existing = describe_model(sm, name)
+    if existing is not None:
+        if package_of_model(existing) != package_arn:
+            raise Conflict(f"model {name} exists but serves {package_of_model(existing)}, not {package_arn}")
+        return False
+    sm.create_model(
+        ModelName=name,
+        ExecutionRoleArn=settings.execution_role_arn,
+        PrimaryContainer={"ModelPackageName": package_arn, "Environment": rec.environment},
+        Tags=[{"Key": TAG_PACKAGE, "Value": package_arn}],
+    )
+    if describe_model(sm, name) is None:
+        raise RuntimeError(f"model {name} was created but cannot be described; not creating its endpoint config")
+    return True
+
+
+def ensure_endpoint_config(
+    sm: BaseClient, name: str, package_arn: str, rec: Recommendation, settings: Settings
+) -> bool:
+    existing = describe_endpoint_config(sm, name)
+    if existing is not None:
+        models = [v.get("ModelName") for v in existing.get("ProductionVariants", [])]
+        if models != [name]:
+            raise Conflict(f"endpoint config {name} exists but serves models {models}, not [{name}]")
+        return False
+    kwargs = {
+        "EndpointConfigName": name,
+        "ProductionVariants": [
+            {
+                "VariantName": VARIANT,
+                "ModelName": name,
+                "InstanceType": rec.recommended_instance_type,
+                "InitialInstanceCount": rec.recommended_instance_count,
+                "InitialVariantWeight": 1.0,
+            }
+        ],
+        "Tags": [{"Key": TAG_PACKAGE, "Value": package_arn}],
+    }
+    if settings.kms_key_id:
+        kwargs["KmsKeyId"] = settings.kms_key_id
+    if settings.data_capture_percent:
+        kwargs["DataCaptureConfig"] = {
+            "EnableCapture": True,
+            "InitialSamplingPercentage": settings.data_capture_percent,
+            "DestinationS3Uri": settings.data_capture_s3_uri,
+            "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
+        }
+    sm.create_endpoint_config(**kwargs)
+    return True
+
+
+def serving_package(sm: BaseClient, config_name: str | None) -> tuple[str | None, dict | None]:
+    """(model package ARN, endpoint config) behind an endpoint config name."""
+    config = describe_endpoint_config(sm, config_name) if config_name else None
+    variants = (config or {}).get("ProductionVariants") or [{}]
+    model = describe_model(sm, variants[0].get("ModelName", "")) if variants[0].get("ModelName") else None
+    return package_of_model(model), config

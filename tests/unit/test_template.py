@@ -1,0 +1,119 @@
+"""deploy_lambda/template.yaml: cfn-lint clean, least privilege, and an event pattern that
+matches exactly the events it should (evaluated by moto's EventBridge, fed real-shaped events)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+from tests.unit.test_deploy_lambda import approval_event, in_service_event
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "deploy_lambda" / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+for _tag in ("Ref", "GetAtt", "Sub", "If", "Equals", "Not", "Join"):
+    _CfnLoader.add_multi_constructor(
+        f"!{_tag}", lambda loader, suffix, node, tag=_tag: {tag: loader.construct_sequence(node, deep=True) if isinstance(node, yaml.SequenceNode) else loader.construct_scalar(node)}
+    )  # fmt: skip
+
+
+def template() -> dict:
+    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+
+
+def resolve(node, params: dict, conditions: dict):
+    if isinstance(node, dict) and len(node) == 1:
+        ((key, value),) = node.items()
+        if key == "Ref":
+            return params[value]
+        if key == "If":
+            name, yes, no = value
+            return resolve(yes if conditions[name] else no, params, conditions)
+    if isinstance(node, dict):
+        return {k: resolve(v, params, conditions) for k, v in node.items()}
+    if isinstance(node, list):
+        return [resolve(v, params, conditions) for v in node]
+    return node
+
+
+def test_cfn_lint_passes():
+    cfn_lint = Path(sys.executable).parent / "cfn-lint"
+    out = subprocess.run([str(cfn_lint), str(TEMPLATE)], capture_output=True, text=True, timeout=300, check=False)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_no_wildcard_sagemaker_actions_and_passrole_is_scoped():
+    statements = template()["Resources"]["DeployFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"
+    ]
+    for st in statements:
+        actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+        assert not any(a.endswith(":*") or a == "*" for a in actions), st["Sid"]
+        if any(a.startswith("sagemaker:") for a in actions) and st["Resource"] == "*":
+            assert actions == ["sagemaker:ListModelPackages"], st["Sid"]  # no resource-level permissions exist for it
+    passrole = next(s for s in statements if s["Action"] == "iam:PassRole")
+    assert passrole["Resource"] == {"Ref": "SageMakerExecutionRoleArn"}
+    assert passrole["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+def _matches(pattern: dict, events: list[dict]) -> list[str]:
+    """Ids of the events an EventBridge rule with `pattern` delivers to its (SQS) target."""
+    ev, sqs = boto3.client("events", region_name="us-east-1"), boto3.client("sqs", region_name="us-east-1")
+    queue = sqs.create_queue(QueueName="pattern-check")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    ev.put_rule(Name="under-test", EventPattern=json.dumps(pattern))
+    ev.put_targets(Rule="under-test", Targets=[{"Id": "q", "Arn": queue_arn}])
+    for e in events:
+        entry = {
+            "Source": e["source"],
+            "DetailType": e["detail-type"],
+            "Detail": json.dumps(e["detail"]),
+            "Resources": e["resources"],
+        }
+        assert ev.put_events(Entries=[entry])["FailedEntryCount"] == 0
+    got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    return sorted(json.loads(m["Body"])["detail"]["tag"] for m in got)
+
+
+def _tagged(event: dict, tag: str) -> dict:
+    event["detail"]["tag"] = tag
+    return event
+
+
+def _candidates() -> list[dict]:
+    other_group = approval_event(1)
+    other_group["detail"]["ModelPackageGroupName"] = "another-group"
+    endpoint_event = in_service_event()
+    return [
+        _tagged(approval_event(1), "approved"),
+        _tagged(approval_event(2, "Rejected"), "rejected"),
+        _tagged(approval_event(3, "PendingManualApproval"), "pending"),
+        _tagged(other_group, "other-group"),
+        _tagged(endpoint_event, "endpoint"),
+    ]
+
+
+@pytest.mark.parametrize(("rollback", "expected"), [("true", ["approved", "rejected"]), ("false", ["approved"])])
+def test_approval_rule_matches_only_what_it_should(moto_aws, rollback, expected):
+    tpl = template()
+    params = {"ModelPackageGroupName": "rtb-bid-filter", "EndpointName": "rtb-bid-filter", "RollbackOnReject": rollback}
+    pattern = resolve(
+        tpl["Resources"]["ApprovalRule"]["Properties"]["EventPattern"], params, {"RollbackEnabled": rollback == "true"}
+    )
+    assert _matches(pattern, _candidates()) == expected
+
+
+def test_endpoint_rule_matches_only_the_endpoint_in_service(moto_aws):
+    params = {"ModelPackageGroupName": "rtb-bid-filter", "EndpointName": "rtb-bid-filter"}
+    pattern = resolve(template()["Resources"]["EndpointRule"]["Properties"]["EventPattern"], params, {})
+    creating = _tagged(in_service_event(), "creating")
+    creating["detail"]["EndpointStatus"] = "CREATING"
+    assert _matches(pattern, [*_candidates(), creating]) == ["endpoint"]
