@@ -20,9 +20,7 @@ $(STAMP): setup.py
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/rtb-mlops example-model --out build/example
-	$(BIN)/get-pipeline-definition > build/pipeline-definition.json
-	@echo "pipeline definition: build/pipeline-definition.json"
+	$(BIN)/rtb-mlops demo $(if $(ARTIFACT),--artifact $(ARTIFACT)) $(if $(PAYLOAD),--payload $(PAYLOAD)) $(if $(filter 1,$(KEEP)),--keep)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -40,10 +40,13 @@ def call_counts() -> dict[str, Counter]:
     from model_registry.contract import Recommendation
 
     os.environ.update(
-        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION="us-east-1",
-        ENDPOINT_NAME="rtb-bid-filter", MODEL_PACKAGE_GROUP_NAME="rtb-bid-filter",
+        AWS_ACCESS_KEY_ID="bench",
+        AWS_SECRET_ACCESS_KEY="bench",
+        AWS_DEFAULT_REGION="us-east-1",
+        ENDPOINT_NAME="rtb-bid-filter",
+        MODEL_PACKAGE_GROUP_NAME="rtb-bid-filter",
         SAGEMAKER_EXECUTION_ROLE_ARN="arn:aws:iam::123456789012:role/rtb-mlops-sagemaker-execution",
-    )  # fmt: skip
+    )
     moto_fixes.apply()
     calls: Counter = Counter()
     original = handler_module.client
@@ -57,7 +60,9 @@ def call_counts() -> dict[str, Counter]:
     fixtures = REPO / "tests" / "fixtures" / "events"
     approved = json.loads((fixtures / "model_package_approved.json").read_text())
     in_service = json.loads((fixtures / "endpoint_in_service.json").read_text())
-    context = SimpleNamespace(invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:rtb-bid-filter-deploy")
+    context = SimpleNamespace(
+        invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:rtb-bid-filter-deploy"
+    )
     rec = Recommendation("job", "job/1", "ml.c6i.large", 4, 46800, 2.0, 4.2e-8, 0.119, 32760, 2, 20, {})
     results = {}
     with mock_aws():
@@ -65,11 +70,19 @@ def call_counts() -> dict[str, Counter]:
         packages.ensure_group(sm, "rtb-bid-filter", "bench")
         arn = sm.create_model_package(
             ModelPackageGroupName="rtb-bid-filter",
-            InferenceSpecification={"Containers": [{"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5"}], "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]},
-        )["ModelPackageArn"]  # fmt: skip
+            InferenceSpecification={
+                "Containers": [{"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5"}],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+        )["ModelPackageArn"]
         packages.update_metadata(sm, arn, rec.to_properties())
         packages.set_approval(sm, arn, "Approved", "bench")
-        for name, event in (("first deploy", approved), ("InService event", in_service), ("duplicate approval", approved)):
+        for name, event in (
+            ("first deploy", approved),
+            ("InService event", in_service),
+            ("duplicate approval", approved),
+        ):
             calls.clear()
             handler_module.handler(event, context)
             results[name] = Counter(calls)
@@ -78,8 +91,10 @@ def call_counts() -> dict[str, Counter]:
 
 def main() -> int:
     seconds = import_seconds()
-    print(f"cold import of deploy_lambda.handler: median {statistics.median(seconds) * 1000:.0f} ms"
-          f" (min {min(seconds) * 1000:.0f}, max {max(seconds) * 1000:.0f}; {len(seconds)} fresh interpreters)")  # fmt: skip
+    print(
+        f"cold import of deploy_lambda.handler: median {statistics.median(seconds) * 1000:.0f} ms"
+        f" (min {min(seconds) * 1000:.0f}, max {max(seconds) * 1000:.0f}; {len(seconds)} fresh interpreters)"
+    )
     for name, counter in call_counts().items():
         writes = sum(n for op, n in counter.items() if op.startswith(("Create", "Update", "Put", "Register", "Delete")))
         print(f"{name:<20} {sum(counter.values()):>3} AWS calls, {writes} writes: {dict(sorted(counter.items()))}")

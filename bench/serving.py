@@ -17,7 +17,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import timeit
 import urllib.request
@@ -27,21 +26,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
-LUA = """
-local bodies = {%s}
-local i = 0
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "text/csv"
-request = function()
-  i = i %% #bodies + 1
-  return wrk.format(nil, nil, nil, bodies[i])
-end
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format("RESULT %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(99), e.connect + e.read + e.write + e.status + e.timeout))
-end
-"""
 
 
 @dataclass(frozen=True)
@@ -92,12 +76,32 @@ def server(kind: str, model: Path, workers: int):
     port = free_port()
     bin_dir = Path(sys.executable).parent
     if kind == "reference":
-        cmd = [str(bin_dir / "gunicorn"), "-k", "gevent", "-w", str(workers), "-b", f"{HOST}:{port}",
-               "--log-level", "warning", "bench.reference_app:app"]  # fmt: skip
+        cmd = [
+            str(bin_dir / "gunicorn"),
+            "-k",
+            "gevent",
+            "-w",
+            str(workers),
+            "-b",
+            f"{HOST}:{port}",
+            "--log-level",
+            "warning",
+            "bench.reference_app:app",
+        ]
         env = {**os.environ, "MODEL_ARTIFACT": str(model), "OMP_NUM_THREADS": "1"}
     else:
-        cmd = [str(bin_dir / "rtb-mlops"), "serve", "--model-artifact", str(model), "--port", str(port),
-               "--workers", str(workers), "--predictor", "compiled"]  # fmt: skip
+        cmd = [
+            str(bin_dir / "rtb-mlops"),
+            "serve",
+            "--model-artifact",
+            str(model),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--predictor",
+            "compiled",
+        ]
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL)
     url = f"http://{HOST}:{port}"
@@ -113,18 +117,10 @@ def server(kind: str, model: Path, workers: int):
 
 
 def load(wrk: str, url: str, bodies: list[bytes], connections: int, duration: int) -> tuple[float, float, float, int]:
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA % ", ".join(json.dumps(b.decode()) for b in bodies))
-    try:
-        cmd = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "2s", "-s", script.name]
-        out = subprocess.run(
-            [*cmd, f"{url}/invocations"], capture_output=True, text=True, timeout=duration + 30, check=True
-        ).stdout
-    finally:
-        os.unlink(script.name)
-    line = next(ln for ln in out.splitlines() if ln.startswith("RESULT"))
-    requests, micros, p50, p99, errors = (int(v) for v in line.split()[1:])
-    return requests / (micros / 1e6), p50 / 1000, p99 / 1000, errors
+    from emulator.loadtest import run_wrk
+
+    r = run_wrk(wrk, url, bodies, connections, duration)
+    return r.rps, r.p50_ms, r.p99_ms, r.errors
 
 
 def in_process(model: Path, bodies: list[bytes]) -> dict[str, float]:

@@ -6,6 +6,7 @@ not check metadata values against the API's pattern; AWS changes only what is gi
 merges metadata keys. moto's instance-type allow-lists are out of date (it rejects e.g.
 ml.c6i.large); botocore's service model is the current list. moto has no UpdateEndpoint;
 here it swaps the configuration at once (the emulator adds the real, asynchronous one).
+UpdatePipeline on a missing pipeline answers ValidationException where AWS says ResourceNotFound.
 Applied by the emulator, and by unit tests that use moto directly.
 """
 
@@ -21,7 +22,7 @@ from typing import Any
 import botocore.session
 from moto.core.utils import utcnow
 from moto.sagemaker import models, responses
-from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 
 # CustomerMetadataValue / Key in the API model: letters, numbers, separators and _.:/=+-@
 _METADATA = re.compile(r"[\w\s.:/=+\-@]*", re.UNICODE)
@@ -30,10 +31,14 @@ ApprovalListener = Callable[[models.ModelPackage, str | None], None]
 _listeners: list[ApprovalListener] = []
 
 
-@contextlib.contextmanager
-def approval_changes(listener: ApprovalListener) -> Iterator[None]:
+def subscribe(listener: ApprovalListener) -> None:
     """Call `listener(package, previous_status)` whenever a package's approval status changes."""
     _listeners.append(listener)
+
+
+@contextlib.contextmanager
+def approval_changes(listener: ApprovalListener) -> Iterator[None]:
+    subscribe(listener)
     try:
         yield
     finally:
@@ -142,10 +147,21 @@ def _update_endpoint_response(self: responses.SageMakerResponse) -> Any:
     return json.dumps({"EndpointArn": arn})
 
 
+_original_update_pipeline = models.SageMakerModelBackend.update_pipeline
+
+
+def _update_pipeline(self: models.SageMakerModelBackend, pipeline_name: str, **kwargs: Any) -> str:
+    # AWS answers ResourceNotFound for a pipeline that does not exist (moto: ValidationException).
+    if pipeline_name not in self.pipelines:
+        raise ResourceNotFound(f"Pipeline '{pipeline_name}' does not exist.")
+    return _original_update_pipeline(self, pipeline_name, **kwargs)
+
+
 def apply() -> None:
     models.SageMakerModelBackend.update_model_package = _update_model_package
     models.SageMakerModelBackend.create_model_package = _create_model_package
     models.SageMakerModelBackend.update_endpoint = _update_endpoint
+    models.SageMakerModelBackend.update_pipeline = _update_pipeline
     responses.SageMakerResponse.update_endpoint = _update_endpoint_response
     models.FakeEndpointConfig.validate_instance_type = _validate_instance_type
     models.ModelPackage.validate_supported_realtime_inference_instance_types = staticmethod(_validate_realtime_types)

@@ -12,7 +12,19 @@ from botocore.exceptions import BotoCoreError, ClientError
 from deploy_lambda.deploy import EndpointBusy, NotDeployable
 from deploy_lambda.settings import SettingsError
 from model_registry.contract import MissingRecommendation
-from pipelines.commands import artifact, deploy, example_model, pipeline, recommend, registry, serve
+from pipelines.commands import (
+    artifact,
+    demo,
+    deploy,
+    emulator,
+    example_model,
+    invoke,
+    pipeline,
+    recommend,
+    registry,
+    serve,
+    stack,
+)
 from pipelines.config import ConfigError
 
 _USER_ERRORS = (
@@ -39,6 +51,10 @@ def parser() -> argparse.ArgumentParser:
     recommend.add(sub)
     serve.add(sub)
     deploy.add(sub)
+    emulator.add(sub)
+    stack.add(sub)
+    invoke.add(sub)
+    demo.add(sub)
     return p
 
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from pipelines.aws_names import bucket_error, enum_values, pattern_error, s3_uri_error
 
-ENV_PREFIX = "RTB_MLOPS_"
+ENV_PREFIX = "RTB_MLOPS__"
 XGBOOST_CONTAINER_VERSIONS = ("1.7-1", "3.0-5", "3.2-0")
 
 

@@ -64,6 +64,9 @@ SageMakerConfig.validate_sagemaker_config = staticmethod(_validate_sdk_config_on
 # (config files it did not find, fields it pops); only its errors are worth showing.
 for _name in [n for n in logging.root.manager.loggerDict if n.startswith("sagemaker")]:
     logging.getLogger(_name).setLevel(logging.ERROR)
+# One SDK module calls logging.basicConfig(level=INFO) on import, which would make every
+# library (botocore first) narrate on the root logger; undo that.
+logging.getLogger().setLevel(logging.WARNING)
 
 PROCESSING = "/opt/ml/processing"
 CODE_DIR = f"{PROCESSING}/input/code"

@@ -55,9 +55,18 @@ class Server:
         read_fd, write_fd = os.pipe()
         assert self.sock is not None
         cmd = [
-            sys.executable, "-m", "serving.worker", "--fd", str(self.sock.fileno()), "--ready-fd", str(write_fd),
-            "--model-artifact", str(self.artifact), "--predictor", self.predictor,
-        ]  # fmt: skip
+            sys.executable,
+            "-m",
+            "serving.worker",
+            "--fd",
+            str(self.sock.fileno()),
+            "--ready-fd",
+            str(write_fd),
+            "--model-artifact",
+            str(self.artifact),
+            "--predictor",
+            self.predictor,
+        ]
         proc = subprocess.Popen(cmd, pass_fds=(self.sock.fileno(), write_fd))
         os.close(write_fd)
         self.procs.append(proc)

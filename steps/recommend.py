@@ -104,6 +104,13 @@ def run(args: argparse.Namespace, sm, out: TextIO = sys.stdout, sleep=time.sleep
     doc = document(decision, job, scaling)
     (args.output_dir / "results.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
     (args.output_dir / "candidates.png").write_bytes(report.chart(decision))
+    for perf in job.get("EndpointPerformances") or []:
+        m = perf.get("Metrics", {})
+        print(
+            f"measured: {perf.get('EndpointInfo', {}).get('EndpointName')}: {m.get('MaxInvocations')} invocations/min,"
+            f" {m.get('ModelLatency')} ms",
+            file=out,
+        )
     print(report.table(decision), file=out)
     print(f"gate: {'passed' if decision.passed else 'failed'}: {decision.reason}", file=out)
     rec = recommendation(decision, spec.name)

@@ -78,6 +78,8 @@ def _document(decision: Decision, job: dict[str, Any], scaling: dict[str, Any] |
         "choice": choice,
         "plan": asdict(decision.plan) if decision.plan else _EMPTY_PLAN,
         "scaling_recommendation": scaling or {},
+        # Benchmarks of existing endpoints, or (on the emulator) the measurement on this machine.
+        "endpoint_performances": job.get("EndpointPerformances") or [],
         "gate": {
             "passed": decision.passed,
             "checks": [asdict(x) for x in decision.checks],

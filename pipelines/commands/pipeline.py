@@ -7,7 +7,7 @@ import json
 import sys
 
 from pipelines import sdk_env
-from pipelines.commands.common import add_config_flags, load, source_commit
+from pipelines.commands.common import add_config_flags, load
 
 # Flags that are shorthands for configuration keys (as CodeBuild passes them).
 _SHORTHANDS = {
@@ -66,36 +66,19 @@ def run(args: argparse.Namespace) -> int:
     cfg = load(args, _shorthand_overrides(args))
     sdk_env.prepare(cfg.aws.region)
     from model_registry.aws import client
-    from pipelines import code_bundle, runner
-    from pipelines.definition import Parameters, build_pipeline
-    from pipelines.inputs import resolve
+    from pipelines import runner
+    from pipelines.launch import launch
 
-    s3, sm = client("s3", cfg.aws.region), client("sagemaker", cfg.aws.region)
-    inputs = resolve(cfg, s3, cfg.model.artifact, cfg.model.sample_payload)
-    print(f"artifact  {inputs.artifact_uri}  sha256 {inputs.sha256[:16]}  ({inputs.report.compatibility.reason})")
-    print(f"payload   {inputs.payload_uri}  ({inputs.report.payload_rows} rows)")
-    bundle = code_bundle.collect(code_bundle.STEPS_PACKAGES)
-    code_bundle.upload(s3, bundle, bundle.s3_prefix(cfg.s3_root, "steps"))
-    pipeline_arn = runner.upsert(
-        sm,
-        cfg.pipeline.name,
-        build_pipeline(cfg, bundle).definition(),
-        cfg.aws.role_arn,
-        "RTB bid filter: register, recommend, gate",
-    )
-    print(f"pipeline  {pipeline_arn}")
-    params = {p.name: p.default_value for p in Parameters.from_config(cfg).all() if p.default_value is not None}
-    params.update(
-        ModelArtifactUri=inputs.artifact_uri,
-        SamplePayloadUri=inputs.payload_uri,
-        ModelArtifactSha256=inputs.sha256,
-        SourceCommit=source_commit(),
-    )
-    execution_arn = runner.start(sm, cfg.pipeline.name, params, f"sha-{inputs.sha256[:12]}")
-    print(f"execution {execution_arn}")
+    launched = launch(cfg)
+    report = launched.inputs.report
+    inputs = launched.inputs
+    print(f"artifact  {inputs.artifact_uri}  sha256 {inputs.sha256[:16]}  ({report.compatibility.reason})")
+    print(f"payload   {launched.inputs.payload_uri}  ({report.payload_rows} rows)")
+    print(f"pipeline  {launched.pipeline_arn}")
+    print(f"execution {launched.execution_arn}")
     if not args.wait:
         return 0
-    result = runner.wait(sm, execution_arn)
+    result = runner.wait(client("sagemaker", cfg.aws.region), launched.execution_arn)
     if result.status != "Succeeded":
         print(f"execution {result.status}: {result.failure_reason}", file=sys.stderr)
         return 1

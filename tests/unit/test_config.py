@@ -43,14 +43,14 @@ def test_bad_override_names_the_key_and_expectation(override, fragment):
 
 
 def test_env_override_applies_and_is_named_in_errors():
-    cfg = load_config(CONFIG, environ={"RTB_MLOPS_DEPLOY__MIN_INSTANCES": "3"})
+    cfg = load_config(CONFIG, environ={"RTB_MLOPS__DEPLOY__MIN_INSTANCES": "3"})
     assert cfg.deploy.min_instances == 3
-    with pytest.raises(ConfigError, match="environment variable RTB_MLOPS_AWS__REGION: aws.region"):
-        load_config(CONFIG, environ={"RTB_MLOPS_AWS__REGION": "mars"})
+    with pytest.raises(ConfigError, match="environment variable RTB_MLOPS__AWS__REGION: aws.region"):
+        load_config(CONFIG, environ={"RTB_MLOPS__AWS__REGION": "mars"})
 
 
 def test_flag_beats_environment():
-    cfg = load_config(CONFIG, ["deploy.min_instances=4"], environ={"RTB_MLOPS_DEPLOY__MIN_INSTANCES": "3"})
+    cfg = load_config(CONFIG, ["deploy.min_instances=4"], environ={"RTB_MLOPS__DEPLOY__MIN_INSTANCES": "3"})
     assert cfg.deploy.min_instances == 4
 
 

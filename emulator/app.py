@@ -1,0 +1,142 @@
+"""The emulator's WSGI application: moto's, with what moto lacks answered here first.
+
+Requests are routed by what AWS itself uses: the JSON protocol's `X-Amz-Target` header,
+and for the SageMaker runtime the `/endpoints/{name}/invocations` path. Everything else
+goes to moto unchanged.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+from emulator import moto_fixes
+from emulator.context import Context
+from emulator.endpoints import Endpoints
+from emulator.events import EventBus
+from emulator.lambdas import Lambdas
+from emulator.lineage import Lineage
+from emulator.pipeline_engine import PipelineEngine
+from emulator.protocol import ApiError, Operations, error_response, json_response
+from emulator.recommender import Recommender
+from emulator.tags import PackageTags
+
+log = logging.getLogger("rtb_mlops.emulator")
+_INVOKE = re.compile(r"^/endpoints/([^/]+)/invocations$")
+
+
+class Emulator:
+    def __init__(self, url: str, region: str, work_dir: Path):
+        moto_fixes.apply()
+        self.ctx = Context(url=url, region=region, work_dir=work_dir)
+        self.lambdas = Lambdas(self.ctx.account, region, url, self.ctx.folder("lambda-code"))
+        self.bus = EventBus(self.ctx.account, region, self.lambdas)
+        self.endpoints = Endpoints(self.ctx, self.bus)
+        self.recommender = Recommender(self.ctx)
+        self.pipelines = PipelineEngine(self.ctx, self.lambdas)
+        self.tags = PackageTags(self.ctx)
+        self.lineage = Lineage(self.ctx)
+        self.started = time.time()
+        self.sagemaker = self._sagemaker_operations()
+        self.events = Operations("AWSEvents")
+        self.events.add("PutEvents", self._put_events)
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        moto_fixes.subscribe(self._approval_changed)
+
+    def _sagemaker_operations(self) -> Operations:
+        ops = Operations("SageMaker")
+        for name, handler in {
+            "CreateEndpoint": self.endpoints.create,
+            "UpdateEndpoint": self.endpoints.update,
+            "DeleteEndpoint": self.endpoints.delete,
+            "CreateInferenceRecommendationsJob": self.recommender.create,
+            "DescribeInferenceRecommendationsJob": self.recommender.describe,
+            "ListInferenceRecommendationsJobSteps": self.recommender.list_steps,
+            "StopInferenceRecommendationsJob": self.recommender.stop,
+            "GetScalingConfigurationRecommendation": self.recommender.scaling,
+            "StartPipelineExecution": self.pipelines.start,
+            "DescribePipelineExecution": self.pipelines.describe,
+            "ListPipelineExecutionSteps": self.pipelines.list_steps,
+            "ListPipelineExecutions": self.pipelines.list_executions,
+            "ListPipelineParametersForExecution": self.pipelines.list_parameters,
+            "StopPipelineExecution": self.pipelines.stop,
+            **self.tags.operations(),
+            **self.lineage.operations(),
+        }.items():
+            ops.add(name, handler)
+        return ops
+
+    # --- events the emulator emits ----------------------------------------------------------
+    def _approval_changed(self, package: Any, previous: str | None) -> None:
+        d = package.gen_response_object()
+        detail = {k: v for k, v in d.items() if k not in ("CreationTime", "LastModifiedTime")}
+        detail["CreationTime"] = int(package.creation_time.timestamp() * 1000)
+        detail["LastModifiedTime"] = int(time.time() * 1000)
+        log.info("model package %s: %s -> %s", package.arn, previous, package.model_approval_status)
+        self.bus.publish(
+            "aws.sagemaker",
+            "SageMaker Model Package State Change",
+            json.loads(json.dumps(detail, default=str)),
+            [package.arn],
+        )
+
+    def _put_events(self, params: dict[str, Any]) -> dict[str, Any]:
+        entries = []
+        for entry in params.get("Entries", []):
+            try:
+                detail = json.loads(entry.get("Detail") or "{}")
+            except ValueError:
+                entries.append({"ErrorCode": "MalformedDetail", "ErrorMessage": "Detail is invalid"})
+                continue
+            event = self.bus.publish(
+                entry.get("Source", ""), entry.get("DetailType", ""), detail, entry.get("Resources", [])
+            )
+            entries.append({"EventId": event["id"]})
+        return {"FailedEntryCount": sum("ErrorCode" in e for e in entries), "Entries": entries}
+
+    def shutdown(self) -> None:
+        self.pipelines.shutdown()
+        self.endpoints.shutdown()
+
+    # --- WSGI ---------------------------------------------------------------------------------
+    def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/_emulator/health":
+            return self._reply(start_response, *json_response({"status": "ok", "uptime": time.time() - self.started}))
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else b""
+        environ["wsgi.input"] = io.BytesIO(body)
+        target = environ.get("HTTP_X_AMZ_TARGET")
+        handler = self.sagemaker.find(target) or self.events.find(target)
+        try:
+            match = _INVOKE.match(path)
+            if match and environ.get("REQUEST_METHOD") == "POST":
+                return self._reply(
+                    start_response, *self.endpoints.invoke(match.group(1), body, environ.get("CONTENT_TYPE"))
+                )
+            if handler is not None:
+                return self._reply(start_response, *json_response(handler(json.loads(body or b"{}"))))
+        except ApiError as err:
+            return self._reply(start_response, *error_response(err))
+        except Exception as exc:
+            # A bug here must not look like a transient AWS fault (botocore would retry a 500).
+            log.exception("emulator error in %s", target or path)
+            return self._reply(
+                start_response, *error_response(ApiError("EmulatorError", f"{type(exc).__name__}: {exc}"))
+            )
+        return self.moto(environ, start_response)
+
+    @staticmethod
+    def _reply(start_response: Callable, status: int, headers: dict[str, str], body: bytes) -> list[bytes]:
+        start_response(
+            f"{status} {'OK' if status < 400 else 'Error'}", [*headers.items(), ("Content-Length", str(len(body)))]
+        )
+        return [body]

@@ -1,0 +1,371 @@
+"""Inference Recommender jobs that measure for real, on this machine.
+
+A job downloads the package's artifact and sample payload, starts the model server (one
+worker: one vCPU's worth) with each candidate environment, and load-tests it on 127.0.0.1
+over a few concurrency levels, bounded in time. The measurement becomes the job's
+`EndpointPerformances` (named for this machine). Other instance types are projections,
+said so in each recommendation's endpoint name and in the measurements JSON the job writes
+beside the sample payload:
+
+    max invocations/min = measured req/s per worker x vCPUs x efficiency x 60
+    model latency       = measured latency percentile at that load (ms, rounded up)
+    cost                = approximate list price per hour; per inference = hour / invocations
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from moto.core.utils import utcnow
+from moto.sagemaker.models import sagemaker_backends
+
+from emulator import loadtest, prices
+from emulator.context import Context
+from emulator.model_servers import ModelServer
+from emulator.protocol import ApiError, not_found, validation
+from model_registry.artifact.tarball import read_members
+
+log = logging.getLogger("rtb_mlops.emulator")
+# Scaling from one worker to one per vCPU is not free; a conservative allowance.
+EFFICIENCY = 0.8
+CONCURRENCY = (1, 2, 4, 8)
+
+
+def _load_seconds() -> float:
+    """Total load-test time per environment (default 12 s); tests shorten it."""
+    return float(os.environ.get("RTB_MLOPS_EMULATOR_LOADTEST_SECONDS", "12"))
+
+
+@dataclass
+class Measurement:
+    environment: dict[str, str]
+    levels: list[dict[str, Any]]
+    chosen: dict[str, Any]
+    percentile: str
+    tool: str
+
+
+@dataclass
+class Job:
+    request: dict[str, Any]
+    arn: str
+    status: str = "PENDING"
+    created: Any = field(default_factory=utcnow)
+    modified: Any = field(default_factory=utcnow)
+    completed: Any = None
+    failure_reason: str = ""
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    recommendations: list[dict[str, Any]] = field(default_factory=list)
+    performances: list[dict[str, Any]] = field(default_factory=list)
+    stop: threading.Event = field(default_factory=threading.Event)
+
+    def set(self, status: str, reason: str = "") -> None:
+        self.status, self.modified = status, utcnow()
+        if reason:
+            self.failure_reason = reason
+        if status in ("COMPLETED", "FAILED", "STOPPED"):
+            self.completed = self.modified
+
+    def describe(self) -> dict[str, Any]:
+        r = self.request
+        out = {
+            "JobName": r["JobName"],
+            "JobType": r["JobType"],
+            "JobArn": self.arn,
+            "RoleArn": r["RoleArn"],
+            "Status": self.status,
+            "CreationTime": self.created,
+            "LastModifiedTime": self.modified,
+            "InputConfig": r["InputConfig"],
+        }
+        optional = {
+            "JobDescription": r.get("JobDescription"),
+            "StoppingConditions": r.get("StoppingConditions"),
+            "CompletionTime": self.completed,
+            "FailureReason": self.failure_reason,
+            "InferenceRecommendations": self.recommendations,
+            "EndpointPerformances": self.performances,
+        }
+        out.update({k: v for k, v in optional.items() if v})
+        return out
+
+
+class Recommender:
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.jobs: dict[str, Job] = {}
+
+    @property
+    def backend(self):
+        return sagemaker_backends[self.ctx.account][self.ctx.region]
+
+    # --- API -------------------------------------------------------------------------------
+    def create(self, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["JobName"]
+        if name in self.jobs:
+            raise ApiError("ResourceInUse", f"Inference recommendations job {name} already exists.")
+        arn_in = (params.get("InputConfig") or {}).get("ModelPackageVersionArn")
+        if not arn_in:
+            raise validation(
+                "InputConfig.ModelPackageVersionArn is required by the emulator (ModelName jobs are not emulated)."
+            )
+        try:
+            package = self.backend.describe_model_package(arn_in).gen_response_object()
+        except Exception:
+            raise validation(f"Model package {arn_in} does not exist.") from None
+        if not package.get("SamplePayloadUrl"):
+            raise validation(
+                f"Model package {arn_in} has no SamplePayloadUrl; Inference Recommender needs a sample payload."
+            )
+        arn = f"arn:aws:sagemaker:{self.ctx.region}:{self.ctx.account}:inference-recommendations-job/{name.lower()}"
+        job = Job(request=params, arn=arn)
+        self.jobs[name] = job
+        threading.Thread(target=self._run, args=(job, package), daemon=True).start()
+        return {"JobArn": arn}
+
+    def _job(self, name: str) -> Job:
+        if name not in self.jobs:
+            raise not_found(f"Inference recommendations job {name}")
+        return self.jobs[name]
+
+    def describe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return self._job(params["JobName"]).describe()
+
+    def list_steps(self, params: dict[str, Any]) -> dict[str, Any]:
+        steps = self._job(params["JobName"]).steps
+        if params.get("Status"):
+            steps = [s for s in steps if s["Status"] == params["Status"]]
+        return {"Steps": steps}
+
+    def stop(self, params: dict[str, Any]) -> dict[str, Any]:
+        job = self._job(params["JobName"])
+        if job.status in ("PENDING", "IN_PROGRESS"):
+            job.set("STOPPING")
+            job.stop.set()
+        return {}
+
+    def scaling(self, params: dict[str, Any]) -> dict[str, Any]:
+        job = self._job(params["InferenceRecommendationsJobName"])
+        rec = next((r for r in job.recommendations if r["RecommendationId"] == params.get("RecommendationId")), None)
+        if rec is None:
+            raise validation(f"Recommendation {params.get('RecommendationId')} is not in job {job.request['JobName']}.")
+        per_instance = rec["Metrics"]["MaxInvocations"]
+        peak = (params.get("ScalingPolicyObjective") or {}).get("MaxInvocationsPerMinute", per_instance)
+        # Like the service: track half of an instance's measured maximum.
+        target = max(1, per_instance // 2)
+        return {
+            "InferenceRecommendationsJobName": job.request["JobName"],
+            "RecommendationId": rec["RecommendationId"],
+            "Metric": {"InvocationsPerInstance": target, "ModelLatency": rec["Metrics"]["ModelLatency"]},
+            "DynamicScalingConfiguration": {
+                "MinCapacity": 1,
+                "MaxCapacity": max(1, math.ceil(peak / target)),
+                "ScaleInCooldown": 300,
+                "ScaleOutCooldown": 300,
+                "ScalingPolicies": [
+                    {
+                        "TargetTracking": {
+                            "MetricSpecification": {
+                                "Predefined": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"}
+                            },
+                            "TargetValue": float(target),
+                        }
+                    }
+                ],
+            },
+        }
+
+    # --- the job ---------------------------------------------------------------------------
+    def _candidates(self, job: Job, package: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+        spec = job.request["InputConfig"]
+        if job.request["JobType"] == "Advanced" and spec.get("EndpointConfigurations"):
+            out = []
+            for ec in spec["EndpointConfigurations"]:
+                ranges = (ec.get("EnvironmentParameterRanges") or {}).get("CategoricalParameterRanges") or []
+                combos: list[dict[str, str]] = [{}]
+                for r in ranges:
+                    combos = [{**c, r["Name"]: v} for c in combos for v in r["Value"]]
+                out.extend((ec["InstanceType"], combo) for combo in combos)
+            return out
+        types = package["InferenceSpecification"].get("SupportedRealtimeInferenceInstanceTypes") or [
+            "ml.c5.large",
+            "ml.c5.xlarge",
+            "ml.m5.large",
+        ]
+        return [(t, {}) for t in types]
+
+    def _run(self, job: Job, package: dict[str, Any]) -> None:
+        try:
+            self._measure_and_recommend(job, package)
+        except Exception as exc:
+            log.exception("inference recommender job %s failed", job.request["JobName"])
+            job.set("FAILED", str(exc))
+
+    def _measure_and_recommend(self, job: Job, package: dict[str, Any]) -> None:
+        job.set("IN_PROGRESS")
+        spec = job.request["InputConfig"]
+        deadline = time.monotonic() + int(spec.get("JobDurationInSeconds") or 7200)
+        container = package["InferenceSpecification"]["Containers"][0]
+        artifact = self.ctx.fetch_s3(container["ModelDataUrl"])
+        bodies = [b.strip() for _, b in sorted(read_members(self.ctx.fetch_s3(package["SamplePayloadUrl"])).items())][
+            :100
+        ]
+        candidates = self._candidates(job, package)
+        job.steps = [self._step(job, t, env, "PENDING") for t, env in candidates]
+        percentile, sla = self._sla(job)
+        measured: dict[str, Measurement] = {}
+        for i, (instance_type, env) in enumerate(candidates):
+            if job.stop.is_set():
+                job.set("STOPPED")
+                return
+            if time.monotonic() > deadline:
+                job.set("FAILED", "the job overran its JobDurationInSeconds")
+                return
+            job.steps[i]["Status"] = "IN_PROGRESS"
+            key = json.dumps(env, sort_keys=True)
+            if key not in measured:
+                measured[key] = self._measure(
+                    artifact, {**(container.get("Environment") or {}), **env}, bodies, percentile, sla, job
+                )
+            m = measured[key]
+            try:
+                rec = self._project(job, i, instance_type, env, m, percentile)
+            except prices.UnknownInstanceType as exc:
+                job.steps[i].update(
+                    Status="FAILED",
+                    InferenceBenchmark={"ModelConfiguration": self._model_config(env), "FailureReason": str(exc)},
+                )
+                continue
+            job.recommendations.append(rec)
+            job.steps[i].update(
+                Status="COMPLETED",
+                InferenceBenchmark={
+                    "Metrics": rec["Metrics"],
+                    "EndpointConfiguration": rec["EndpointConfiguration"],
+                    "ModelConfiguration": rec["ModelConfiguration"],
+                    "EndpointMetrics": {
+                        "MaxInvocations": int(m.chosen["rps"] * 60),
+                        "ModelLatency": math.ceil(m.chosen[percentile]),
+                    },
+                    "InvocationStartTime": rec["InvocationStartTime"],
+                    "InvocationEndTime": rec["InvocationEndTime"],
+                },
+            )
+        job.performances = [
+            {
+                "Metrics": {
+                    "MaxInvocations": int(m.chosen["rps"] * 60),
+                    "ModelLatency": math.ceil(m.chosen[percentile]),
+                },
+                "EndpointInfo": {
+                    "EndpointName": f"measured-on-this-machine-1-worker-{_env_slug(m.environment)}"[:63].rstrip("-")
+                },
+            }
+            for m in measured.values()
+        ]
+        self._write_report(job, package, list(measured.values()))
+        if not job.recommendations:
+            job.set("FAILED", "no candidate instance type could be benchmarked")
+            return
+        job.set("COMPLETED")
+
+    def _sla(self, job: Job) -> tuple[str, float]:
+        thresholds = ((job.request.get("StoppingConditions") or {}).get("ModelLatencyThresholds")) or []
+        if thresholds:
+            return thresholds[0].get("Percentile", "P99"), float(thresholds[0].get("ValueInMilliseconds", 100))
+        return "P99", 100.0
+
+    def _measure(self, artifact, env, bodies, percentile: str, sla: float, job: Job) -> Measurement:
+        server = ModelServer(artifact, env, workers=1)
+        server.start()
+        try:
+            per_level = _load_seconds() / len(CONCURRENCY)
+            levels = []
+            for c in CONCURRENCY:
+                if job.stop.is_set():
+                    break
+                r = loadtest.run(server.url, bodies, c, per_level)
+                levels.append(
+                    {
+                        "connections": c,
+                        "seconds": round(r.seconds, 2),
+                        "requests": r.requests,
+                        "errors": r.errors,
+                        "rps": round(r.rps, 1),
+                        "P50": r.p50_ms,
+                        "P95": r.p95_ms,
+                        "P99": r.p99_ms,
+                        "tool": r.tool,
+                    }
+                )
+                log.info(
+                    "load test %s c=%d: %.0f req/s, p50 %.2f ms, p99 %.2f ms (%s)",
+                    env or "{}",
+                    c,
+                    r.rps,
+                    r.p50_ms,
+                    r.p99_ms,
+                    r.tool,
+                )
+        finally:
+            server.stop()
+        ok = [lv for lv in levels if lv[percentile] <= sla and lv["errors"] == 0]
+        chosen = max(ok, key=lambda lv: lv["rps"]) if ok else min(levels, key=lambda lv: lv[percentile])
+        return Measurement(env, levels, chosen, percentile, levels[0]["tool"] if levels else "")
+
+    def _model_config(self, env: dict[str, str]) -> dict[str, Any]:
+        return {
+            "EnvironmentParameters": [{"Key": k, "ValueType": "String", "Value": v} for k, v in sorted(env.items())]
+        }
+
+    def _project(self, job: Job, i: int, instance_type: str, env, m: Measurement, percentile: str) -> dict[str, Any]:
+        vcpus, hourly = prices.vcpus(instance_type), prices.hourly_usd(instance_type)
+        per_minute = max(1, int(m.chosen["rps"] * vcpus * EFFICIENCY * 60))
+        now = utcnow()
+        return {
+            "RecommendationId": f"{job.request['JobName']}/{i + 1:08x}",
+            "Metrics": {
+                "CostPerHour": hourly,
+                "CostPerInference": hourly / (per_minute * 60),
+                "MaxInvocations": per_minute,
+                "ModelLatency": max(1, math.ceil(m.chosen[percentile])),
+                "CpuUtilization": float("nan"),
+                "MemoryUtilization": float("nan"),
+            },
+            "EndpointConfiguration": {
+                "EndpointName": f"projection-{instance_type.replace('.', '-')}-from-local-measurement"[:63].rstrip("-"),
+                "VariantName": "AllTraffic",
+                "InstanceType": instance_type,
+                "InitialInstanceCount": 1,
+            },
+            "ModelConfiguration": self._model_config(env),
+            "InvocationStartTime": now,
+            "InvocationEndTime": now,
+        }
+
+    def _step(self, job: Job, instance_type: str, env, status: str) -> dict[str, Any]:
+        return {"StepType": "BENCHMARK", "JobName": job.request["JobName"], "Status": status}
+
+    def _write_report(self, job: Job, package: dict[str, Any], measured: list[Measurement]) -> None:
+        bucket = package["SamplePayloadUrl"].removeprefix("s3://").split("/", 1)[0]
+        uri = f"s3://{bucket}/rtb-mlops-emulator/inference-recommender/{job.request['JobName']}/measurements.json"
+        report = {
+            "job": job.request["JobName"],
+            "machine": {"cpus": os.cpu_count()},
+            "note": "MaxInvocations and ModelLatency of other instance types are projections of these measurements",
+            "projection": f"max invocations/min = measured req/s per worker x vCPUs x {EFFICIENCY} x 60",
+            "measurements": [asdict(m) for m in measured],
+        }
+        self.ctx.write_s3(uri, json.dumps(report, indent=2).encode())
+        log.info("inference recommender %s measurements: %s", job.request["JobName"], uri)
+
+
+def _env_slug(env: dict[str, str]) -> str:
+    return "-".join(f"{k}-{v}" for k, v in sorted(env.items())).lower().replace("_", "-") or "default"

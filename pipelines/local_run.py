@@ -1,0 +1,185 @@
+"""The whole flow on this machine, against the embedded emulator (what `make run` does).
+
+Local mode is nothing but the emulator's URL as AWS_ENDPOINT_URL and placeholder
+credentials: every step below is the same code that runs against AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from botocore.exceptions import ClientError
+
+from emulator.context import ACCOUNT
+from emulator.server import DUMMY_CREDENTIALS
+from model_registry.aws import client
+from pipelines.config import PipelineConfig, load_config
+from pipelines.runner import ExecutionResult
+
+LOCAL_OVERRIDES = [
+    f"aws.role_arn=arn:aws:iam::{ACCOUNT}:role/rtb-mlops-sagemaker-execution",
+    "aws.bucket=rtb-mlops-local",
+]
+
+
+@dataclass
+class LocalRun:
+    phases: dict[str, float] = field(default_factory=dict)
+    execution: ExecutionResult | None = None
+    results: dict[str, Any] = field(default_factory=dict)
+    measurements: dict[str, Any] = field(default_factory=dict)
+    endpoint: dict[str, Any] = field(default_factory=dict)
+    scaling: dict[str, Any] = field(default_factory=dict)
+    rows: list[str] = field(default_factory=list)
+    predictions: list[str] = field(default_factory=list)
+    emulator_url: str = ""
+
+
+@contextmanager
+def _phase(run: LocalRun, name: str, out: TextIO):
+    print(f"\n== {name}", file=out, flush=True)
+    began = time.monotonic()
+    try:
+        yield
+    finally:
+        run.phases[name] = round(time.monotonic() - began, 2)
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float, out: TextIO, poll: float = 0.5) -> Any:
+    began = time.monotonic()
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() - began > timeout:
+            raise TimeoutError(f"{what}: not done after {timeout:.0f} s")
+        time.sleep(poll)
+
+
+def _endpoint_ready(cfg: PipelineConfig) -> Callable[[], dict | None]:
+    sm, aas = client("sagemaker", cfg.aws.region), client("application-autoscaling", cfg.aws.region)
+    resource = f"endpoint/{cfg.deploy.endpoint_name}/variant/AllTraffic"
+
+    def check() -> dict | None:
+        try:
+            endpoint = sm.describe_endpoint(EndpointName=cfg.deploy.endpoint_name)
+        except ClientError:
+            return None
+        if endpoint["EndpointStatus"] == "Failed":
+            raise RuntimeError(f"endpoint failed: {endpoint.get('FailureReason')}")
+        targets = aas.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[resource])["ScalableTargets"]
+        return endpoint if endpoint["EndpointStatus"] == "InService" and targets else None
+
+    return check
+
+
+def run_local(
+    config_path: str,
+    overrides: list[str],
+    port: int,
+    keep: bool,
+    out: TextIO = sys.stdout,
+) -> LocalRun:
+    from emulator import control
+
+    run = LocalRun()
+    cfg = load_config(config_path, [*LOCAL_OVERRIDES, *overrides])
+    with _phase(run, "emulator start", out):
+        running, started = control.up(port)
+        run.emulator_url = running.url
+        os.environ.update(AWS_ENDPOINT_URL=running.url, AWS_DEFAULT_REGION=cfg.aws.region, **DUMMY_CREDENTIALS)
+        print(f"emulator {'started' if started else 'already running'} at {running.url}", file=out)
+    try:
+        with _phase(run, "deploy Lambda stack", out):
+            outputs = prepare_account(cfg)
+            print(f"stack ready: {outputs.get('DeployFunctionArn')}", file=out)
+        with _phase(run, "pipeline (register, recommend, gate)", out):
+            run.execution, run.results = run_pipeline(cfg, out)
+            run.measurements = _emulator_measurements(cfg, run.results)
+            if run.execution.status != "Succeeded":
+                return run
+        with _phase(run, "deploy (approval event, Lambda, endpoint, autoscaling)", out):
+            run.endpoint = endpoint_ready(cfg, out)
+            run.scaling = _scaling(cfg)
+        with _phase(run, "first invoke", out):
+            from pipelines.commands.invoke import invoke
+
+            run.rows = _first_rows(Path(cfg.model.sample_payload), 3)
+            answer = invoke(cfg.deploy.endpoint_name, "\n".join(run.rows).encode(), region=cfg.aws.region)
+            run.predictions = answer.strip().splitlines()
+        return run
+    finally:
+        if started and not keep:
+            control.down()
+
+
+def prepare_account(cfg: PipelineConfig) -> dict[str, str]:
+    """The bucket (made here: an emulator starts empty) and the deploy Lambda's stack."""
+    from pipelines.stack import deploy_stack
+
+    s3 = client("s3", cfg.aws.region)
+    try:
+        s3.head_bucket(Bucket=cfg.aws.bucket)
+    except ClientError:
+        s3.create_bucket(Bucket=cfg.aws.bucket)
+    return deploy_stack(cfg)
+
+
+def run_pipeline(cfg: PipelineConfig, out: TextIO) -> tuple[ExecutionResult, dict]:
+    """Launch one execution, follow it to the end, and read the Recommend step's results."""
+    from pipelines import runner, sdk_env
+    from pipelines.launch import launch
+
+    sdk_env.prepare(cfg.aws.region)
+    launched = launch(cfg)
+    print(f"execution {launched.execution_arn}", file=out, flush=True)
+    result = runner.wait(client("sagemaker", cfg.aws.region), launched.execution_arn, out=out, poll_seconds=0.5)
+    return result, _read_results(cfg, launched.execution_arn.rsplit("/", 1)[-1])
+
+
+def endpoint_ready(cfg: PipelineConfig, out: TextIO, timeout: float = 180) -> dict:
+    return wait_for(_endpoint_ready(cfg), "endpoint InService with autoscaling", timeout, out)
+
+
+def _read_results(cfg: PipelineConfig, exec_id: str) -> dict:
+    key = f"{cfg.aws.prefix}/executions/{exec_id}/recommend/results.json"
+    try:
+        return json.loads(client("s3", cfg.aws.region).get_object(Bucket=cfg.aws.bucket, Key=key)["Body"].read())
+    except ClientError:
+        return {}
+
+
+def _emulator_measurements(cfg: PipelineConfig, results: dict) -> dict:
+    """What the emulator's recommender measured, from where it writes it beside the payload."""
+    job = results.get("job", {}).get("name")
+    key = f"rtb-mlops-emulator/inference-recommender/{job}/measurements.json"
+    try:
+        return json.loads(client("s3", cfg.aws.region).get_object(Bucket=cfg.aws.bucket, Key=key)["Body"].read())
+    except ClientError:
+        return {}
+
+
+def _scaling(cfg: PipelineConfig) -> dict:
+    aas = client("application-autoscaling", cfg.aws.region)
+    resource = f"endpoint/{cfg.deploy.endpoint_name}/variant/AllTraffic"
+    target = aas.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[resource])["ScalableTargets"][0]
+    policies = aas.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=resource)["ScalingPolicies"]
+    policy = policies[0]["TargetTrackingScalingPolicyConfiguration"] if policies else {}
+    return {"min": target["MinCapacity"], "max": target["MaxCapacity"], "target": policy.get("TargetValue")}
+
+
+def _first_rows(payload: Path, n: int) -> list[str]:
+    from model_registry.artifact.payload import read_sample_payload
+
+    if payload.suffix == ".csv":
+        return [ln for ln in payload.read_text().splitlines() if ln.strip()][:n]
+    bodies = read_sample_payload(payload).bodies
+    return [bodies[k].decode().strip() for k in sorted(bodies)][:n]

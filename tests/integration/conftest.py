@@ -1,0 +1,50 @@
+"""One emulator for the integration tests: real processes on 127.0.0.1, short load tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from emulator.server import DUMMY_CREDENTIALS
+from tests.conftest import REPO
+
+CONFIG = str(REPO / "config" / "pipeline.yaml")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory):
+    from emulator import control
+
+    home = tmp_path_factory.mktemp("emulator-home")
+    saved = dict(os.environ)
+    os.environ["RTB_MLOPS_EMULATOR_HOME"] = str(home)
+    # Two seconds of load per environment: real measurements, kept short for the suite.
+    os.environ["RTB_MLOPS_EMULATOR_LOADTEST_SECONDS"] = "2"
+    running, _ = control.up(free_port(), home)
+    os.environ.update(AWS_ENDPOINT_URL=running.url, AWS_DEFAULT_REGION="us-east-1", **DUMMY_CREDENTIALS)
+    yield running
+    control.down(home)
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def aws_env(emulator):
+    """Overrides the unit tests' fixture: here AWS is the emulator."""
+    os.environ.update(AWS_ENDPOINT_URL=emulator.url, **DUMMY_CREDENTIALS)
+
+
+@pytest.fixture(scope="session")
+def second_model(tmp_path_factory) -> Path:
+    from model_registry.example_model import build_example_model
+
+    return Path(build_example_model(tmp_path_factory.mktemp("second"), rows=30_000).model_path)
