@@ -18,7 +18,7 @@ from botocore.client import BaseClient
 from deploy_lambda import alarms, autoscaling, resources
 from deploy_lambda.names import resource_name
 from deploy_lambda.settings import Settings
-from model_registry import packages
+from model_registry import lineage, packages
 from model_registry.contract import Recommendation
 
 log = logging.getLogger("rtb_mlops.deploy")
@@ -111,11 +111,12 @@ class Deployer:
         resources.ensure_endpoint_config(self.sm, name, arn, rec, self.settings)
         alarm_names = alarms.ensure(self.cw, self.settings)
         if endpoint is None:
-            self.sm.create_endpoint(
+            endpoint_arn = self.sm.create_endpoint(
                 EndpointName=self.settings.endpoint_name,
                 EndpointConfigName=name,
                 Tags=[{"Key": resources.TAG_PACKAGE, "Value": arn}],
-            )
+            )["EndpointArn"]
+            self._record_lineage(arn, endpoint_arn)
             note(logging.INFO, "endpoint creating", endpoint=self.settings.endpoint_name, config=name, package=arn)
             return self._outcome(
                 "created", pkg, f"creating with {rec.recommended_instance_type} x{rec.recommended_instance_count}"
@@ -126,6 +127,7 @@ class Deployer:
             EndpointConfigName=name,
             DeploymentConfig=self._deployment_config(alarm_names),
         )
+        self._record_lineage(arn, endpoint["EndpointArn"])
         action = "rolled_back" if rollback else "updated"
         note(
             logging.INFO,
@@ -178,6 +180,15 @@ class Deployer:
     # --- helpers ---------------------------------------------------------------------
     def _outcome(self, action: str, pkg: packages.PackageVersion, detail: str) -> Outcome:
         return Outcome(action, self.settings.endpoint_name, pkg.arn, pkg.version, detail)
+
+    def _record_lineage(self, package_arn: str, endpoint_arn: str) -> None:
+        def record() -> None:
+            recorder = lineage.LineageRecorder(self.sm)
+            name = lineage.endpoint_context_name(self.settings.endpoint_name)
+            context = recorder.context(name, endpoint_arn, lineage.ENDPOINT)
+            recorder.associate(package_arn, context)
+
+        lineage.best_effort("deployment", record)
 
     def _prepare_autoscaling_for(self, endpoint: dict, rec: Recommendation) -> None:
         """AWS refuses an update that changes a scaled variant's instance type; deregister first."""

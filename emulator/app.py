@@ -23,11 +23,9 @@ from emulator.context import Context
 from emulator.endpoints import Endpoints
 from emulator.events import EventBus
 from emulator.lambdas import Lambdas
-from emulator.lineage import Lineage
 from emulator.pipeline_engine import PipelineEngine
 from emulator.protocol import ApiError, Operations, error_response, json_response
 from emulator.recommender import Recommender
-from emulator.tags import PackageTags
 
 log = logging.getLogger("rtb_mlops.emulator")
 _INVOKE = re.compile(r"^/endpoints/([^/]+)/invocations$")
@@ -42,8 +40,6 @@ class Emulator:
         self.endpoints = Endpoints(self.ctx, self.bus)
         self.recommender = Recommender(self.ctx)
         self.pipelines = PipelineEngine(self.ctx, self.lambdas)
-        self.tags = PackageTags(self.ctx)
-        self.lineage = Lineage(self.ctx)
         self.started = time.time()
         self.sagemaker = self._sagemaker_operations()
         self.events = Operations("AWSEvents")
@@ -68,8 +64,6 @@ class Emulator:
             "ListPipelineExecutions": self.pipelines.list_executions,
             "ListPipelineParametersForExecution": self.pipelines.list_parameters,
             "StopPipelineExecution": self.pipelines.stop,
-            **self.tags.operations(),
-            **self.lineage.operations(),
         }.items():
             ops.add(name, handler)
         return ops

@@ -10,7 +10,6 @@ from typing import Any
 
 from moto.core.utils import utcnow
 
-from emulator.context import Context
 from emulator.protocol import ApiError, validation
 
 KINDS = {"artifact": "Artifact", "action": "Action", "context": "Context"}
@@ -35,23 +34,30 @@ class Entity:
         }
 
 
-def _vertex_type(arn: str) -> tuple[str, str]:
-    """(Type, LineageType) of a vertex, as QueryLineage reports them."""
-    resource = arn.split(":", 5)[-1].split("/", 1)[0]
-    lineage = {"artifact": "Artifact", "action": "Action", "context": "Context"}.get(resource, "Artifact")
-    return {
-        "model-package": "Model",
-        "endpoint": "Endpoint",
-        "pipeline": "Pipeline",
-        "model-package-group": "ModelGroup",
-    }.get(resource, resource.title().replace("-", "")), lineage
+_TYPE_FIELD = {"artifact": "ArtifactType", "action": "ActionType", "context": "ContextType"}
+_RESOURCE_TYPES = {
+    "model-package": "Model",
+    "endpoint": "Endpoint",
+    "pipeline": "Pipeline",
+    "model-package-group": "ModelGroup",
+}
 
 
 class Lineage:
-    def __init__(self, ctx: Context):
-        self.ctx = ctx
+    """One account and region's lineage graph."""
+
+    def __init__(self, account: str, region: str):
+        self.account, self.region = account, region
         self.entities: dict[str, Entity] = {}
         self.associations: list[dict[str, Any]] = []
+
+    def _vertex_type(self, arn: str) -> tuple[str, str]:
+        """(Type, LineageType) of a vertex, as QueryLineage reports them."""
+        entity = self.entities.get(arn)
+        if entity is not None:
+            return entity.fields.get(_TYPE_FIELD[entity.kind], ""), KINDS[entity.kind]
+        resource = arn.split(":", 5)[-1].split("/", 1)[0]
+        return _RESOURCE_TYPES.get(resource, resource.title().replace("-", "")), "Artifact"
 
     def operations(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
         ops: dict[str, Callable] = {}
@@ -73,7 +79,7 @@ class Lineage:
         if kind != "artifact" and any(e.kind == kind and e.name == name for e in self.entities.values()):
             raise ApiError("ResourceInUse", f"{key} {name} already exists.")
         resource = name.lower() if kind != "artifact" else uuid.uuid4().hex
-        arn = f"arn:aws:sagemaker:{self.ctx.region}:{self.ctx.account}:{kind}/{resource}"
+        arn = f"arn:aws:sagemaker:{self.region}:{self.account}:{kind}/{resource}"
         fields = {k: v for k, v in params.items() if k not in (f"{key}Name", "Tags")}
         self.entities[arn] = Entity(kind, arn, name, fields)
         return {f"{key}Arn": arn}
@@ -94,7 +100,7 @@ class Lineage:
         found = [e for e in self.entities.values() if e.kind == kind]
         if params.get("SourceUri"):
             found = [e for e in found if e.fields.get("Source", {}).get("SourceUri") == params["SourceUri"]]
-        type_key = {"artifact": "ArtifactType", "action": "ActionType", "context": "ContextType"}[kind]
+        type_key = _TYPE_FIELD[kind]
         if params.get(type_key):
             found = [e for e in found if e.fields.get(type_key) == params[type_key]]
         summaries = [
@@ -119,8 +125,8 @@ class Lineage:
                     "SourceArn": src,
                     "DestinationArn": dst,
                     "AssociationType": params.get("AssociationType", "ContributedTo"),
-                    "SourceType": _vertex_type(src)[0],
-                    "DestinationType": _vertex_type(dst)[0],
+                    "SourceType": self._vertex_type(src)[0],
+                    "DestinationType": self._vertex_type(dst)[0],
                     "CreationTime": utcnow(),
                 }
             )
@@ -166,6 +172,8 @@ class Lineage:
                             seen.add(other)
                             nxt.append(other)
             frontier = nxt
-        vertices = [{"Arn": arn, "Type": _vertex_type(arn)[0], "LineageType": _vertex_type(arn)[1]} for arn in seen]
+        vertices = [
+            {"Arn": arn, "Type": self._vertex_type(arn)[0], "LineageType": self._vertex_type(arn)[1]} for arn in seen
+        ]
         unique_edges = [dict(t) for t in {tuple(sorted(e.items())) for e in edges}]
         return {"Vertices": vertices, "Edges": unique_edges if params.get("IncludeEdges", True) else []}

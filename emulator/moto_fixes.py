@@ -7,6 +7,8 @@ merges metadata keys. moto's instance-type allow-lists are out of date (it rejec
 ml.c6i.large); botocore's service model is the current list. moto has no UpdateEndpoint;
 here it swaps the configuration at once (the emulator adds the real, asynchronous one).
 UpdatePipeline on a missing pipeline answers ValidationException where AWS says ResourceNotFound.
+moto has no ML Lineage Tracking and refuses tags on model packages; both are added here, one
+store per account and region, so the emulator and moto-based tests share them.
 Applied by the emulator, and by unit tests that use moto directly.
 """
 
@@ -20,6 +22,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import botocore.session
+from moto.core.exceptions import JsonRESTError
 from moto.core.utils import utcnow
 from moto.sagemaker import models, responses
 from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
@@ -157,6 +160,39 @@ def _update_pipeline(self: models.SageMakerModelBackend, pipeline_name: str, **k
     return _original_update_pipeline(self, pipeline_name, **kwargs)
 
 
+def _stores(backend: models.SageMakerModelBackend) -> tuple[Any, Any]:
+    """The lineage graph and package tags of one moto backend (created with it, reset with it)."""
+    from emulator.lineage import Lineage
+    from emulator.tags import PackageTags
+
+    if not hasattr(backend, "rtb_lineage"):
+        backend.rtb_lineage = Lineage(backend.account_id, backend.region_name)
+        backend.rtb_tags = PackageTags()
+    return backend.rtb_lineage, backend.rtb_tags
+
+
+def _timestamps(value: Any) -> Any:
+    if hasattr(value, "timestamp"):
+        return value.timestamp()
+    raise TypeError(type(value).__name__)
+
+
+def _json_operation(name: str, pick: Callable[[tuple[Any, Any]], Any], fallback: Callable | None = None) -> Callable:
+    def method(self: responses.SageMakerResponse) -> Any:
+        from emulator.protocol import ApiError
+
+        params = json.loads(self.body or "{}")
+        if fallback is not None and ":model-package/" not in params.get("ResourceArn", ""):
+            return fallback(self)
+        try:
+            result = pick(_stores(self.sagemaker_backend)).operations()[name](params)
+        except ApiError as err:
+            raise JsonRESTError(err.code, err.message) from None
+        return json.dumps(result, default=_timestamps)
+
+    return method
+
+
 def apply() -> None:
     models.SageMakerModelBackend.update_model_package = _update_model_package
     models.SageMakerModelBackend.create_model_package = _create_model_package
@@ -165,3 +201,14 @@ def apply() -> None:
     responses.SageMakerResponse.update_endpoint = _update_endpoint_response
     models.FakeEndpointConfig.validate_instance_type = _validate_instance_type
     models.ModelPackage.validate_supported_realtime_inference_instance_types = staticmethod(_validate_realtime_types)
+    from emulator.lineage import Lineage
+
+    for op in Lineage("", "").operations():
+        setattr(responses.SageMakerResponse, _snake(op), _json_operation(op, lambda stores: stores[0]))
+    for op in ("AddTags", "ListTags", "DeleteTags"):
+        original = getattr(responses.SageMakerResponse, _snake(op))
+        setattr(responses.SageMakerResponse, _snake(op), _json_operation(op, lambda stores: stores[1], original))
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

@@ -64,7 +64,14 @@ def _user(context: dict | None) -> str:
     """Who, from a UserContext: the IAM identity, else the Studio user profile."""
     if not context:
         return ""
-    return context.get("UserProfileName") or context.get("UserProfileArn") or context.get("DomainId") or ""
+    identity = context.get("IamIdentity") or {}
+    return (
+        identity.get("Arn")
+        or context.get("UserProfileName")
+        or context.get("UserProfileArn")
+        or identity.get("PrincipalId")
+        or ""
+    )
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from deploy_lambda.settings import SettingsError
 from model_registry.contract import MissingRecommendation
 from pipelines.commands import (
     artifact,
+    audit,
     demo,
     deploy,
     emulator,
@@ -55,6 +56,7 @@ def parser() -> argparse.ArgumentParser:
     stack.add(sub)
     invoke.add(sub)
     demo.add(sub)
+    audit.add(sub)
     return p
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# Modules of these packages that need xgboost, numpy or pandas; never shipped.
-_HEAVY = ("model_registry/artifact/", "model_registry/example_model.py", "model_registry/audit/")
+# Modules these runtimes never need: artifact reading (xgboost), the example model, the audit.
+_NOT_SHIPPED = ("model_registry/artifact/", "model_registry/example_model.py", "model_registry/audit/")
 
 STEPS_PACKAGES = ("steps", "model_registry")
 LAMBDA_PACKAGES = ("deploy_lambda", "model_registry")
@@ -49,7 +49,12 @@ def collect(packages: tuple[str, ...], root: Path = REPO_ROOT) -> CodeBundle:
     for package in packages:
         for path in sorted((root / package).rglob("*")):
             rel = path.relative_to(root).as_posix()
-            if path.is_file() and path.suffix == ".py" and "__pycache__" not in rel and not rel.startswith(_HEAVY):
+            if (
+                path.is_file()
+                and path.suffix == ".py"
+                and "__pycache__" not in rel
+                and not rel.startswith(_NOT_SHIPPED)
+            ):
                 files[rel] = path.read_bytes()
     return CodeBundle(files)
 

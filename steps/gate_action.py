@@ -4,8 +4,8 @@
     hold:    the gate passed in manual mode; record it and leave the package pending
     reject:  the gate failed; record why and reject the package
 
-`gate_decision` is written before the approval, so the deploy Lambda that the approval
-event triggers always finds it. The gate only moves a package out of
+`gate_decision` (and the gate's lineage) is written before the approval, so the deploy
+Lambda that the approval event triggers always finds it. The gate only moves a package out of
 PendingManualApproval: a retried step, or a package a person already decided on, is left
 as it is, so no second approval event is emitted and no human decision is overridden.
 """
@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from model_registry import packages
+from model_registry import lineage, packages
 from model_registry.aws import client
 from model_registry.contract import GATE_DECISION, PASSED, metadata_text
 
@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     target = ACTIONS[args.action]
     current = packages.describe(sm, args.model_package_arn)
     packages.update_metadata(sm, current.arn, {GATE_DECISION: decision})
+    lineage.best_effort("gate decision", lambda: record_lineage(sm, current, args.action, decision, description))
     if current.approval_status != packages.PENDING:
         print(f"{current.arn} is already {current.approval_status}; the gate leaves a decided package as it is")
         return 0
@@ -68,6 +69,22 @@ def main(argv: list[str] | None = None) -> int:
     packages.set_approval(sm, current.arn, target, description)
     print(f"{current.arn}: {target} ({GATE_DECISION}={decision})")
     return 0
+
+
+def record_lineage(sm, package: packages.PackageVersion, action: str, decision: str, description: str) -> None:
+    recorder = lineage.LineageRecorder(sm)
+    gate = recorder.action(
+        lineage.gate_action_name(package.group, package.version),
+        package.arn,
+        lineage.APPROVAL_GATE,
+        "Completed" if decision == PASSED else "Failed",
+        {"action": action, "gate_decision": decision, "description": description},
+    )
+    recorder.associate(gate, package.arn)
+    job = package.customer_metadata.get("recommendation_job_name")
+    ir = recorder.arn_of_action(lineage.recommender_action_name(job)) if job else None
+    if ir:
+        recorder.associate(ir, gate)
 
 
 if __name__ == "__main__":

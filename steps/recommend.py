@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from model_registry import packages
+from model_registry import lineage, packages
 from model_registry.aws import client
-from model_registry.contract import Recommendation
+from model_registry.contract import ARTIFACT_SHA256, Recommendation
 from steps import ir_job, report
 from steps.candidates import known_instance_types
 from steps.decision import Decision, DecisionInputs, decide
@@ -116,7 +116,30 @@ def run(args: argparse.Namespace, sm, out: TextIO = sys.stdout, sleep=time.sleep
     rec = recommendation(decision, spec.name)
     if rec is not None:
         packages.update_metadata(sm, package.arn, rec.to_properties())
+    lineage.best_effort(
+        "recommendation", lambda: record_lineage(sm, package, job, decision, args.pipeline_execution_arn)
+    )
     return decision
+
+
+def record_lineage(sm, package: packages.PackageVersion, job: dict, decision: Decision, execution_arn: str) -> None:
+    """The artifact, the payload and the recommender job, linked to the package (and the execution)."""
+    recorder = lineage.LineageRecorder(sm)
+    sha = package.customer_metadata.get(ARTIFACT_SHA256, "")
+    model = recorder.artifact(package.model_data_url, lineage.MODEL_ARTIFACT, {"sha256": sha} if sha else {})
+    payload = recorder.artifact(package.sample_payload_url, lineage.SAMPLE_PAYLOAD, {})
+    summary = {k: str(v) for k, v in decision.summary().items() if k not in ("environment",) and v is not None}
+    ir = recorder.action(
+        lineage.recommender_action_name(job["JobName"]), job["JobArn"], lineage.RECOMMENDER_JOB, "Completed", summary
+    )
+    recorder.associate(model, package.arn)
+    recorder.associate(payload, ir)
+    recorder.associate(ir, package.arn)
+    if execution_arn:
+        context = recorder.context(
+            lineage.execution_context_name(execution_arn), execution_arn, lineage.PIPELINE_EXECUTION
+        )
+        recorder.associate(package.arn, context, "AssociatedWith")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,10 @@ def add(sub: argparse._SubParsersAction) -> None:
     add_config_flags(latest)
     latest.add_argument("--group")
     latest.set_defaults(func=latest_approved)
+    hist = verbs.add_parser("history", help="one row per version: status, who/when, gate, recommendation, deployment")
+    add_config_flags(hist)
+    hist.add_argument("group", nargs="?", help="model package group (default: from the configuration)")
+    hist.set_defaults(func=history)
     for verb, status in (("approve", "Approved"), ("reject", "Rejected")):
         v = verbs.add_parser(verb, help=f"set a version {status}, with the reason")
         add_config_flags(v)
@@ -41,6 +45,21 @@ def list_versions(args: argparse.Namespace) -> int:
     for v in packages.list_versions(sm, group):
         created = v.creation_time.isoformat(timespec="seconds") if v.creation_time else "-"
         print(f"{v.version:>4}  {v.approval_status:<22} {created}  {v.arn}")
+    return 0
+
+
+def history(args: argparse.Namespace) -> int:
+    from model_registry.audit.history import history as rows_of
+
+    sm, group = _sm(args)
+    rows = rows_of(sm, group)
+    print(f"{'ver':>4}  {'status':<22} {'by':<30} {'when':<20} {'gate':<28} {'recommended':<18} deployed")
+    for r in rows:
+        when = r.when.strftime("%Y-%m-%d %H:%M:%S") if r.when else "-"
+        print(
+            f"{r.version:>4}  {r.status:<22} {r.by[-30:]:<30} {when:<20} {r.gate[:28]:<28}"
+            f" {r.recommended:<18} {r.deployed}"
+        )
     return 0
 
 

@@ -41,6 +41,9 @@ def emulator(tmp_path_factory):
 def aws_env(emulator):
     """Overrides the unit tests' fixture: here AWS is the emulator."""
     os.environ.update(AWS_ENDPOINT_URL=emulator.url, **DUMMY_CREDENTIALS)
+    from model_registry.aws import forget_clients
+
+    forget_clients()
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +51,18 @@ def second_model(tmp_path_factory) -> Path:
     from model_registry.example_model import build_example_model
 
     return Path(build_example_model(tmp_path_factory.mktemp("second"), rows=30_000).model_path)
+
+
+@pytest.fixture(scope="session")
+def auto_flow(emulator, example_model):
+    """One full flow with auto approval, shared by the tests that only read (or restore) it."""
+    import io
+
+    from pipelines.local_run import endpoint_ready, prepare_account, run_pipeline
+    from tests.integration.test_flow import config
+
+    cfg = config("flow-auto", example_model=example_model)
+    prepare_account(cfg)
+    execution, results = run_pipeline(cfg, io.StringIO())
+    assert execution.status == "Succeeded", execution.failure_reason
+    return cfg, execution, results, endpoint_ready(cfg, io.StringIO())

@@ -37,15 +37,11 @@ def steps_of(execution) -> dict[str, str]:
     return {s.name: s.status for s in execution.steps}
 
 
-def test_auto_approval_deploys_an_autoscaled_endpoint_that_answers(emulator, example_model):
-    cfg = config("flow-auto", example_model=example_model)
-    prepare_account(cfg)
-    execution, results = run_pipeline(cfg, io.StringIO())
-    assert execution.status == "Succeeded", execution.failure_reason
+def test_auto_approval_deploys_an_autoscaled_endpoint_that_answers(auto_flow):
+    _, execution, results, endpoint = auto_flow
     assert steps_of(execution) == {"RegisterModel": "Succeeded", "Recommend": "Succeeded", "ApprovalGate": "Succeeded",
                                    "ApprovalMode": "Succeeded", "Approve": "Succeeded"}  # fmt: skip
     assert results["gate"]["passed"] and results["candidates"]["within_sla"] >= 1
-    endpoint = endpoint_ready(cfg, io.StringIO())
     package = packages.describe(sm(), packages.latest_approved(sm(), "flow-auto").arn)
     assert endpoint["EndpointConfigName"] == "flow-auto-flow-auto-v1"
     assert package.customer_metadata["gate_decision"] == "passed"
@@ -54,8 +50,8 @@ def test_auto_approval_deploys_an_autoscaled_endpoint_that_answers(emulator, exa
     assert len(scores) == 2 and all(0 <= float(s) <= 1 for s in scores)
 
 
-def test_recommender_answers_in_the_api_shape_with_measured_figures(emulator, example_model):
-    cfg = config("flow-auto")
+def test_recommender_answers_in_the_api_shape_with_measured_figures(auto_flow):
+    cfg = auto_flow[0]
     client = sm()
     job = client.describe_inference_recommendations_job(JobName="flow-auto-v1-default")
     assert job["Status"] == "COMPLETED"

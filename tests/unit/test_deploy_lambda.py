@@ -548,6 +548,15 @@ def test_update_request_with_stubber():
                 "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": f"{ENDPOINT}-5xx-errors"}, {"AlarmName": f"{ENDPOINT}-model-latency"}]},
             },
         })  # fmt: skip
+        ctx = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:context/endpoint-{ENDPOINT}"
+        s.add_response("list_contexts", {"ContextSummaries": []}, {"SourceUri": endpoint["EndpointArn"]})
+        s.add_client_error("describe_context", "ResourceNotFound", "Context does not exist.", 400)
+        s.add_response("create_context", {"ContextArn": ctx}, {
+            "ContextName": f"endpoint-{ENDPOINT}", "ContextType": "Endpoint", "Source": {"SourceUri": endpoint["EndpointArn"]},
+        })  # fmt: skip
+        s.add_response("list_associations", {"AssociationSummaries": []}, {"SourceArn": v2, "DestinationArn": ctx})
+        s.add_response("add_association", {"SourceArn": v2, "DestinationArn": ctx},
+                       {"SourceArn": v2, "DestinationArn": ctx, "AssociationType": "ContributedTo"})  # fmt: skip
         out = Deployer(settings, sm, aas, cw).deploy(v2)
         assert out.action == "updated"
         for stub in (s, a, c):

@@ -41,6 +41,18 @@ def package() -> dict:
         "ModelPackageStatus": "Completed",
         "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []},
         "ModelApprovalStatus": "PendingManualApproval",
+        "InferenceSpecification": {
+            "Containers": [
+                {
+                    "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5",
+                    "ModelDataUrl": "s3://bucket/inputs/abc/model.tar.gz",
+                }
+            ],
+            "SupportedContentTypes": ["text/csv"],
+            "SupportedResponseMIMETypes": ["text/csv"],
+        },
+        "SamplePayloadUrl": "s3://bucket/inputs/def/payload.tar.gz",
+        "CustomerMetadataProperties": {"model_artifact_sha256": "ab" * 32},
     }
 
 
@@ -54,6 +66,66 @@ def job_response(fixture: str, **changes) -> dict:
     if not job.get("InferenceRecommendations"):
         job.pop("InferenceRecommendations", None)  # the API omits it until there are some
     return job
+
+
+def lineage(stub: Stubber, job: str) -> None:
+    """The Recommend step's lineage: artifact, payload and job recorded, then linked."""
+    art, pay, act = (
+        f"arn:aws:sagemaker:us-east-1:111122223333:{k}"
+        for k in ("artifact/a1", "artifact/p1", "action/recommender-" + job)
+    )
+    stub.add_response(
+        "list_artifacts",
+        {"ArtifactSummaries": []},
+        {"SourceUri": "s3://bucket/inputs/abc/model.tar.gz", "ArtifactType": "Model"},
+    )
+    stub.add_response(
+        "create_artifact",
+        {"ArtifactArn": art},
+        {
+            "ArtifactName": "model-abc",
+            "ArtifactType": "Model",
+            "Properties": {"sha256": "ab" * 32},
+            "Source": {
+                "SourceUri": "s3://bucket/inputs/abc/model.tar.gz",
+                "SourceTypes": [{"SourceIdType": "Custom", "Value": "ab" * 32}],
+            },
+        },
+    )
+    stub.add_response(
+        "list_artifacts",
+        {"ArtifactSummaries": []},
+        {"SourceUri": "s3://bucket/inputs/def/payload.tar.gz", "ArtifactType": "SamplePayload"},
+    )
+    stub.add_response(
+        "create_artifact",
+        {"ArtifactArn": pay},
+        {
+            "ArtifactName": "samplepayload-def",
+            "ArtifactType": "SamplePayload",
+            "Properties": {},
+            "Source": {"SourceUri": "s3://bucket/inputs/def/payload.tar.gz"},
+        },
+    )
+    stub.add_client_error("describe_action", "ResourceNotFound", f"Action recommender-{job} does not exist.", 400)
+    stub.add_response(
+        "create_action",
+        {"ActionArn": act},
+        {
+            "ActionName": f"recommender-{job}",
+            "ActionType": "InferenceRecommendationsJob",
+            "Status": "Completed",
+            "Source": {"SourceUri": f"arn:aws:sagemaker:us-east-1:111122223333:inference-recommendations-job/{job}"},
+            "Properties": ANY,
+        },
+    )
+    for src, dst in ((art, ARN), (pay, act), (act, ARN)):
+        stub.add_response("list_associations", {"AssociationSummaries": []}, {"SourceArn": src, "DestinationArn": dst})
+        stub.add_response(
+            "add_association",
+            {"SourceArn": src, "DestinationArn": dst},
+            {"SourceArn": src, "DestinationArn": dst, "AssociationType": "ContributedTo"},
+        )
 
 
 def not_found(stub: Stubber, name: str) -> None:
@@ -138,6 +210,7 @@ def test_default_job_end_to_end(sm, tmp_path):
     stub.add_response(
         "update_model_package", {"ModelPackageArn": ARN}, {"ModelPackageArn": ARN, "CustomerMetadataProperties": ANY}
     )
+    lineage(stub, name)
 
     decision, printed = _run(sm, args(tmp_path))
 
@@ -163,6 +236,7 @@ def test_written_metadata_is_the_contract(sm, tmp_path):
     stub.add_response("describe_inference_recommendations_job", job_response("ir_job_default.json"))
     stub.add_response("get_scaling_configuration_recommendation", {})
     stub.add_response("update_model_package", {"ModelPackageArn": ARN})
+    lineage(stub, "rtb-bid-filter-v3-default")
     _, printed = _run(sm, args(tmp_path))
     assert "already exists (COMPLETED); following it" in printed
     rec = Recommendation.from_properties(ARN, captured["CustomerMetadataProperties"])
@@ -210,6 +284,7 @@ def test_advanced_job_request_shape(sm, tmp_path):
     stub.add_response("describe_inference_recommendations_job", job_response("ir_job_advanced.json"))
     stub.add_response("get_scaling_configuration_recommendation", {})
     stub.add_response("update_model_package", {"ModelPackageArn": ARN})
+    lineage(stub, name)
     decision, _ = _run(sm, args(tmp_path, "Advanced"))
     assert decision.choice.environment == {"OMP_NUM_THREADS": "2"}
 

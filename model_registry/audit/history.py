@@ -1,0 +1,81 @@
+"""`registry history`: one row per version — status, who and when, the gate's decision, the
+recommended configuration, and where the version is or was deployed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from botocore.client import BaseClient
+from botocore.exceptions import ClientError
+
+from model_registry import packages
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    version: int
+    status: str
+    by: str
+    when: datetime | None
+    gate: str
+    recommended: str
+    deployed: str
+
+
+def _serving(sm: BaseClient) -> dict[str, str]:
+    """Model package ARN -> the endpoints serving it now."""
+    out: dict[str, list[str]] = {}
+    for page in sm.get_paginator("list_endpoints").paginate():
+        for e in page["Endpoints"]:
+            try:
+                config = sm.describe_endpoint_config(
+                    EndpointConfigName=sm.describe_endpoint(EndpointName=e["EndpointName"])["EndpointConfigName"]
+                )
+                model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+            except ClientError:
+                continue
+            arn = (model.get("PrimaryContainer") or {}).get("ModelPackageName")
+            if arn:
+                out.setdefault(arn, []).append(e["EndpointName"])
+    return {k: ", ".join(v) for k, v in out.items()}
+
+
+def _was_deployed(sm: BaseClient, arn: str) -> str:
+    """Endpoints the package was deployed to, from its lineage (the deploy records each one)."""
+    try:
+        found = sm.list_associations(SourceArn=arn, DestinationType="Endpoint").get("AssociationSummaries", [])
+    except ClientError:
+        return ""
+    return ", ".join(sorted({a.get("DestinationName") or a["DestinationArn"].rsplit("/", 1)[-1] for a in found}))
+
+
+def history(sm: BaseClient, group: str) -> list[VersionRow]:
+    serving = _serving(sm)
+    rows = []
+    for summary in packages.list_versions(sm, group):
+        p = packages.describe(sm, summary.arn)
+        m = p.customer_metadata
+        decided = p.approval_status != packages.PENDING
+        recommended = (
+            f"{m['recommended_instance_type']} x{m.get('recommended_instance_count', '?')}"
+            if m.get("recommended_instance_type")
+            else "-"
+        )
+        if p.arn in serving:
+            deployed = f"serving: {serving[p.arn]}"
+        else:
+            was = _was_deployed(sm, p.arn)
+            deployed = f"was on: {was}" if was else "-"
+        rows.append(
+            VersionRow(
+                version=p.version,
+                status=p.approval_status,
+                by=(p.last_modified_by or p.created_by) if decided else p.created_by,
+                when=(p.last_modified_time or p.creation_time) if decided else p.creation_time,
+                gate=m.get("gate_decision", "-"),
+                recommended=recommended,
+                deployed=deployed,
+            )
+        )
+    return rows

@@ -1,0 +1,282 @@
+"""The audit against botocore Stubber, every response in the SageMaker API reference's shape
+(QueryLineage, ListContexts, DescribeModelPackage with a UserContext, ...)."""
+
+import hashlib
+import io
+from datetime import UTC, datetime
+
+import boto3
+import pytest
+from botocore.response import StreamingBody
+from botocore.stub import Stubber
+
+from model_registry.audit import html, render
+from model_registry.audit.collect import Clients, collect
+from model_registry.audit.findings import evaluate
+from model_registry.contract import Recommendation
+
+NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+ACCOUNT, REGION, NAME, GROUP = "111122223333", "us-east-1", "rtb-bid-filter", "rtb-bid-filter"
+PKG = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/3"
+EXEC = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:pipeline/{GROUP}/execution/a1b2c3d4e5f6"
+CONFIG = f"{NAME}-{GROUP}-v3"
+ARTIFACT = b"model bytes as registered"
+APPROVER = f"arn:aws:sts::{ACCOUNT}:assumed-role/MLReviewer/alice"
+REC = Recommendation(
+    f"{GROUP}-v3-default", f"{GROUP}-v3-default/00000003", "ml.c6i.large", 4, 46800, 2.0, 4.2e-8, 0.119, 32760, 2, 120
+)
+
+
+def arn(kind: str, name: str) -> str:
+    return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:{kind}/{name}"
+
+
+def stub_chain(
+    sm: Stubber,
+    s3: Stubber,
+    *,
+    artifact: bytes = ARTIFACT,
+    gate: str = "passed",
+    lineage_types=None,
+    instance="ml.c6i.large",
+):
+    sm.add_response(
+        "describe_endpoint",
+        {
+            "EndpointName": NAME,
+            "EndpointArn": arn("endpoint", NAME),
+            "EndpointConfigName": CONFIG,
+            "EndpointStatus": "InService",
+            "CreationTime": NOW,
+            "LastModifiedTime": NOW,
+        },
+        {"EndpointName": NAME},
+    )
+    sm.add_response(
+        "describe_endpoint_config",
+        {
+            "EndpointConfigName": CONFIG,
+            "EndpointConfigArn": arn("endpoint-config", CONFIG),
+            "CreationTime": NOW,
+            "ProductionVariants": [
+                {"VariantName": "AllTraffic", "ModelName": CONFIG, "InstanceType": instance, "InitialInstanceCount": 4}
+            ],
+        },
+        {"EndpointConfigName": CONFIG},
+    )
+    sm.add_response(
+        "describe_model",
+        {
+            "ModelName": CONFIG,
+            "ModelArn": arn("model", CONFIG),
+            "CreationTime": NOW,
+            "ExecutionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/rtb-mlops-sagemaker-execution",
+            "PrimaryContainer": {"ModelPackageName": PKG, "Environment": {"OMP_NUM_THREADS": "2"}},
+        },
+        {"ModelName": CONFIG},
+    )
+    sm.add_response(
+        "list_tags",
+        {"Tags": [{"Key": "rtb-mlops:model-package-arn", "Value": PKG}]},
+        {"ResourceArn": arn("endpoint-config", CONFIG)},
+    )
+    sm.add_response(
+        "describe_model_package",
+        {
+            "ModelPackageName": GROUP,
+            "ModelPackageGroupName": GROUP,
+            "ModelPackageVersion": 3,
+            "ModelPackageArn": PKG,
+            "CreationTime": NOW,
+            "ModelPackageStatus": "Completed",
+            "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []},
+            "ModelApprovalStatus": "Approved",
+            "ApprovalDescription": "Reviewed the load test",
+            "CreatedBy": {
+                "IamIdentity": {
+                    "Arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/SageMakerPipelines/exec",
+                    "PrincipalId": "AROA1",
+                }
+            },
+            "LastModifiedBy": {"IamIdentity": {"Arn": APPROVER, "PrincipalId": "AROA2:alice"}},
+            "LastModifiedTime": NOW,
+            "MetadataProperties": {
+                "CommitId": "0123abc",
+                "Repository": "https://github.com/rtb-mlops/rtb-mlops",
+                "GeneratedBy": EXEC,
+            },
+            "InferenceSpecification": {
+                "Containers": [
+                    {
+                        "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5",
+                        "ModelDataUrl": "s3://bucket/inputs/abc/model.tar.gz",
+                    }
+                ],
+                "SupportedContentTypes": ["text/csv"],
+                "SupportedResponseMIMETypes": ["text/csv"],
+            },
+            "CustomerMetadataProperties": {
+                **REC.to_properties(),
+                "gate_decision": gate,
+                "model_artifact_sha256": hashlib.sha256(ARTIFACT).hexdigest(),
+            },
+        },
+        {"ModelPackageName": PKG},
+    )
+    types = lineage_types or [
+        ("Artifact", "Model", True),
+        ("Action", "InferenceRecommendationsJob", True),
+        ("Action", "ApprovalGate", True),
+        ("Context", "PipelineExecution", False),
+        ("Context", "Endpoint", False),
+    ]
+    vertices, edges = [{"Arn": PKG, "Type": "Model", "LineageType": "Artifact"}], []
+    for i, (lineage_type, vertex_type, into) in enumerate(types):
+        kind = {"Artifact": "artifact", "Action": "action", "Context": "context"}[lineage_type]
+        v = arn(kind, f"v{i}")
+        vertices.append({"Arn": v, "Type": vertex_type, "LineageType": lineage_type})
+        edges.append(
+            {"SourceArn": v, "DestinationArn": PKG, "AssociationType": "ContributedTo"}
+            if into
+            else {"SourceArn": PKG, "DestinationArn": v, "AssociationType": "ContributedTo"}
+        )
+    sm.add_response(
+        "query_lineage",
+        {"Vertices": vertices, "Edges": edges},
+        {"StartArns": [PKG], "Direction": "Both", "IncludeEdges": True, "MaxDepth": 1},
+    )
+    endpoint_ctx = [v["Arn"] for v in vertices if v["Type"] == "Endpoint"]
+    sm.add_response(
+        "list_contexts",
+        {
+            "ContextSummaries": [
+                {
+                    "ContextArn": c,
+                    "ContextName": "endpoint-rtb-bid-filter",
+                    "Source": {"SourceUri": arn("endpoint", NAME)},
+                    "ContextType": "Endpoint",
+                }
+                for c in endpoint_ctx
+            ]
+        },
+        {"SourceUri": arn("endpoint", NAME)},
+    )
+    s3.add_response(
+        "get_object",
+        {"Body": StreamingBody(io.BytesIO(artifact), len(artifact)), "ContentLength": len(artifact)},
+        {"Bucket": "bucket", "Key": "inputs/abc/model.tar.gz"},
+    )
+    sm.add_response(
+        "describe_pipeline_execution",
+        {
+            "PipelineArn": arn("pipeline", GROUP),
+            "PipelineExecutionArn": EXEC,
+            "PipelineExecutionStatus": "Succeeded",
+            "CreationTime": NOW,
+            "LastModifiedTime": NOW,
+        },
+        {"PipelineExecutionArn": EXEC},
+    )
+    sm.add_response(
+        "list_pipeline_execution_steps",
+        {
+            "PipelineExecutionSteps": [
+                {
+                    "StepName": "RegisterModel",
+                    "StartTime": NOW,
+                    "EndTime": NOW,
+                    "StepStatus": "Succeeded",
+                    "Metadata": {"RegisterModel": {"Arn": PKG}},
+                },
+                {
+                    "StepName": "Recommend",
+                    "StartTime": NOW,
+                    "EndTime": NOW,
+                    "StepStatus": "Succeeded",
+                    "Metadata": {"ProcessingJob": {"Arn": arn("processing-job", "pipelines-a1b2c3d4e5f6-recommend")}},
+                },
+            ]
+        },
+        {"PipelineExecutionArn": EXEC, "SortOrder": "Ascending"},
+    )
+    sm.add_response(
+        "list_pipeline_parameters_for_execution",
+        {"PipelineParameters": [{"Name": "MaxLatencyMs", "Value": "20"}]},
+        {"PipelineExecutionArn": EXEC},
+    )
+    sm.add_response("describe_inference_recommendations_job", {
+        "JobName": REC.recommendation_job_name, "JobType": "Default", "JobArn": arn("inference-recommendations-job", REC.recommendation_job_name),
+        "RoleArn": f"arn:aws:iam::{ACCOUNT}:role/rtb-mlops-sagemaker-execution", "Status": "COMPLETED",
+        "CreationTime": NOW, "LastModifiedTime": NOW, "InputConfig": {"ModelPackageVersionArn": PKG},
+        "InferenceRecommendations": [
+            {"RecommendationId": REC.recommendation_id, "Metrics": {"CostPerHour": 0.119, "CostPerInference": 4.2e-8, "MaxInvocations": 46800, "ModelLatency": 2},
+             "EndpointConfiguration": {"EndpointName": "sm-epc-1", "VariantName": "sm-epc-1", "InstanceType": "ml.c6i.large"},
+             "ModelConfiguration": {"EnvironmentParameters": [{"Key": "OMP_NUM_THREADS", "ValueType": "String", "Value": "2"}]}},
+            {"RecommendationId": f"{REC.recommendation_job_name}/00000001", "Metrics": {"CostPerHour": 0.119, "CostPerInference": 4.8e-8, "MaxInvocations": 41200, "ModelLatency": 2},
+             "EndpointConfiguration": {"EndpointName": "sm-epc-2", "VariantName": "sm-epc-2", "InstanceType": "ml.c5.large"},
+             "ModelConfiguration": {}},
+        ],
+    }, {"JobName": REC.recommendation_job_name})  # fmt: skip
+
+
+@pytest.fixture
+def stubs():
+    sm, s3 = boto3.client("sagemaker", region_name=REGION), boto3.client("s3", region_name=REGION)
+    with Stubber(sm) as sms, Stubber(s3) as s3s:
+        yield sm, s3, sms, s3s
+        sms.assert_no_pending_responses()
+        s3s.assert_no_pending_responses()
+
+
+def run(stubs, **kw):
+    sm, s3, sms, s3s = stubs
+    stub_chain(sms, s3s, **kw)
+    return evaluate(collect(Clients(sm, s3), endpoint=NAME))
+
+
+def test_clean_chain_json_has_the_contract_keys(stubs):
+    a = run(stubs)
+    assert a.findings == []
+    d = a.to_dict()
+    assert d["findings"] == [] and d["endpoint"]["name"] == NAME
+    assert d["model_package"]["arn"] == PKG and d["model_package"]["approval_status"] == "Approved"
+    assert d["model_package"]["approved_by"] == APPROVER  # from LastModifiedBy.IamIdentity
+    assert d["pipeline_execution"]["arn"] == EXEC and d["pipeline_execution"]["parameters"] == {"MaxLatencyMs": "20"}
+    assert d["recommendation"]["job_name"] == REC.recommendation_job_name
+    assert d["recommendation"]["chosen"]["instance_type"] == "ml.c6i.large"
+    assert [r["instance_type"] for r in d["recommendation"]["alternatives"]] == ["ml.c5.large"]
+    assert d["artifact"]["uri"] == "s3://bucket/inputs/abc/model.tar.gz"
+    assert d["artifact"]["sha256_recorded"] == d["artifact"]["sha256_now"] == hashlib.sha256(ARTIFACT).hexdigest()
+
+
+def test_changed_artifact(stubs):
+    assert [f.code for f in run(stubs, artifact=b"swapped").findings] == ["ARTIFACT_CHANGED"]
+
+
+def test_approved_without_passed_gate(stubs):
+    findings = run(stubs, gate="failed: latency above the SLA").findings
+    assert [f.code for f in findings] == ["APPROVED_WITHOUT_PASSED_GATE"]
+    assert APPROVER in findings[0].message
+
+
+def test_config_that_does_not_match_the_recommendation(stubs):
+    findings = run(stubs, instance="ml.c5.xlarge").findings
+    assert [f.code for f in findings] == ["CONFIG_CHANGED_OUTSIDE_DEPLOY"]
+
+
+def test_missing_lineage_links_are_each_named(stubs):
+    findings = run(stubs, lineage_types=[("Artifact", "Model", True)]).findings
+    assert [f.code for f in findings] == ["MISSING_LINEAGE"] * 4
+    assert {f.message.split(": ", 1)[1] for f in findings} == {
+        "recommender job -> model package", "approval gate -> model package",
+        "model package -> pipeline execution", f"model package -> endpoint {NAME}",
+    }  # fmt: skip
+
+
+def test_renderings(stubs):
+    a = run(stubs, artifact=b"swapped")
+    assert render.as_text(a).startswith("FINDINGS\n  [CRITICAL] ARTIFACT_CHANGED")
+    md = render.as_markdown(a)
+    assert "```mermaid" in md and "class artifact bad" in md
+    page = html.as_html(a)
+    assert page.count("<rect") >= 8 and "ARTIFACT_CHANGED" in page
