@@ -39,7 +39,8 @@ class EndpointEvent:
     status: str
 
 
-def _detail(event: Any) -> dict:
+def _detail(event: Any, detail_type: str) -> dict:
+    """The event's detail, if the event is SageMaker's and of this type."""
     if not isinstance(event, dict):
         raise Skip(f"event is a {type(event).__name__}, not an EventBridge event object")
     if event.get("source") != "aws.sagemaker":
@@ -47,6 +48,8 @@ def _detail(event: Any) -> dict:
     detail = event.get("detail")
     if not isinstance(detail, dict):
         raise Skip("event has no 'detail' object")
+    if event.get("detail-type") != detail_type:
+        raise Skip(f"detail-type {event.get('detail-type')!r} is not {detail_type!r}")
     return detail
 
 
@@ -67,9 +70,7 @@ def _time(value: Any) -> datetime | None:
 
 
 def package_event(event: Any, settings: Settings, account: str, region: str) -> PackageEvent:
-    detail = _detail(event)
-    if event.get("detail-type") != PACKAGE_CHANGE:
-        raise Skip(f"detail-type {event.get('detail-type')!r} is not {PACKAGE_CHANGE!r}")
+    detail = _detail(event, PACKAGE_CHANGE)
     group = detail.get("ModelPackageGroupName")
     if group != settings.model_package_group:
         raise Skip(f"model package group {group!r} is not {settings.model_package_group!r}")
@@ -94,9 +95,7 @@ def package_event(event: Any, settings: Settings, account: str, region: str) -> 
 
 
 def endpoint_event(event: Any, settings: Settings) -> EndpointEvent:
-    detail = _detail(event)
-    if event.get("detail-type") != ENDPOINT_CHANGE:
-        raise Skip(f"detail-type {event.get('detail-type')!r} is not {ENDPOINT_CHANGE!r}")
+    detail = _detail(event, ENDPOINT_CHANGE)
     name = detail.get("EndpointName")
     if name != settings.endpoint_name:
         raise Skip(f"endpoint {name!r} is not {settings.endpoint_name!r}")

@@ -30,31 +30,26 @@ def _missing(exc: ClientError) -> bool:
     )
 
 
-def describe_model(sm: BaseClient, name: str) -> dict | None:
+def _or_none(describe, **kwargs) -> dict | None:
+    """A Describe* response, or None when the resource does not exist."""
     try:
-        return sm.describe_model(ModelName=name)
+        return describe(**kwargs)
     except ClientError as exc:
         if _missing(exc):
             return None
         raise
+
+
+def describe_model(sm: BaseClient, name: str) -> dict | None:
+    return _or_none(sm.describe_model, ModelName=name)
 
 
 def describe_endpoint_config(sm: BaseClient, name: str) -> dict | None:
-    try:
-        return sm.describe_endpoint_config(EndpointConfigName=name)
-    except ClientError as exc:
-        if _missing(exc):
-            return None
-        raise
+    return _or_none(sm.describe_endpoint_config, EndpointConfigName=name)
 
 
 def describe_endpoint(sm: BaseClient, name: str) -> dict | None:
-    try:
-        return sm.describe_endpoint(EndpointName=name)
-    except ClientError as exc:
-        if _missing(exc):
-            return None
-        raise
+    return _or_none(sm.describe_endpoint, EndpointName=name)
 
 
 def package_of_model(model: dict | None) -> str | None:

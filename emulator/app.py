@@ -35,7 +35,7 @@ class Emulator:
     def __init__(self, url: str, region: str, work_dir: Path):
         moto_fixes.apply()
         self.ctx = Context(url=url, region=region, work_dir=work_dir)
-        self.lambdas = Lambdas(self.ctx.account, region, url, self.ctx.folder("lambda-code"))
+        self.lambdas = Lambdas(self.ctx)
         self.bus = EventBus(self.ctx.account, region, self.lambdas)
         self.endpoints = Endpoints(self.ctx, self.bus)
         self.recommender = Recommender(self.ctx)

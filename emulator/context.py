@@ -9,6 +9,8 @@ from pathlib import Path
 from moto.s3.models import s3_backends
 
 ACCOUNT = "123456789012"  # moto's default account
+# Placeholders: the emulator checks no signature, but botocore will not sign without them.
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "emulator", "AWS_SECRET_ACCESS_KEY": "emulator"}
 
 
 @dataclass
@@ -17,6 +19,15 @@ class Context:
     region: str
     work_dir: Path
     account: str = ACCOUNT
+
+    def aws_environment(self) -> dict[str, str]:
+        """What a process the emulator runs (a step script, a Lambda) needs to call it as AWS."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            **DUMMY_CREDENTIALS,
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+        }
 
     def folder(self, *parts: str) -> Path:
         path = self.work_dir.joinpath(*parts)

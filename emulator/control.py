@@ -12,7 +12,8 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from emulator.server import DUMMY_CREDENTIALS, HOST
+from emulator.context import DUMMY_CREDENTIALS
+from emulator.server import HOST
 
 DEFAULT_PORT = 4599
 

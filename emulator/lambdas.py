@@ -5,6 +5,7 @@ digest, and each invocation runs `handler(event, context)` in a fresh interprete
 function's environment variables and the emulator as its AWS endpoint, so nothing leaks
 between invocations or into the emulator. Asynchronous invocations (EventBridge targets)
 are retried twice with backoff, as Lambda does, and then go to the dead-letter queue.
+A function's reserved concurrency is honoured: with 1, its invocations run one at a time.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pathlib import Path
 
 from moto.awslambda.models import lambda_backends
 from moto.sqs.models import sqs_backends
+
+from emulator.context import Context
 
 log = logging.getLogger("rtb_mlops.emulator")
 
@@ -46,11 +49,19 @@ class Invocation:
 
 
 class Lambdas:
-    def __init__(self, account: str, region: str, endpoint_url: str, code_dir: Path):
-        self.account, self.region, self.endpoint_url = account, region, endpoint_url
-        self.code_dir = code_dir
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+        self.account, self.region = ctx.account, ctx.region
+        self.code_dir = ctx.folder("lambda-code")
         self.history: list[dict] = []
         self._lock = threading.Lock()
+        self._slots: dict[str, threading.Semaphore] = {}
+
+    def _slot(self, fn) -> threading.Semaphore:
+        with self._lock:
+            if fn.function_arn not in self._slots:
+                self._slots[fn.function_arn] = threading.Semaphore(int(fn.reserved_concurrency or 1000))
+            return self._slots[fn.function_arn]
 
     def _function(self, name_or_arn: str):
         return lambda_backends[self.account][self.region].get_function(name_or_arn)
@@ -72,15 +83,15 @@ class Lambdas:
         env = {
             "PATH": "/usr/bin:/bin",
             **{k: str(v) for k, v in (fn.environment_vars or {}).items()},
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ACCESS_KEY_ID": "emulator",
-            "AWS_SECRET_ACCESS_KEY": "emulator",
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
+            **self.ctx.aws_environment(),
             "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
             "PYTHONPATH": str(code),
         }
         argv = [sys.executable, "-c", _RUNNER, fn.handler, fn.function_name, fn.function_arn, request_id, "256"]
+        with self._slot(fn):
+            return self._run(fn, argv, event, env, code)
+
+    def _run(self, fn, argv: list[str], event: dict, env: dict[str, str], code: Path) -> Invocation:
         try:
             proc = subprocess.run(
                 argv,

@@ -94,11 +94,7 @@ def processing(step: dict, scope: Scope, ctx: Context, job_name: str, runner: _S
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         **{k: _map(str(v), work) for k, v in (args.get("Environment") or {}).items()},
-        "AWS_ENDPOINT_URL": ctx.url,
-        "AWS_ACCESS_KEY_ID": "emulator",
-        "AWS_SECRET_ACCESS_KEY": "emulator",
-        "AWS_DEFAULT_REGION": ctx.region,
-        "AWS_REGION": ctx.region,
+        **ctx.aws_environment(),
     }
     log_path = work / "output.log"
     tail: deque[str] = deque(maxlen=20)

@@ -11,8 +11,9 @@ from pathlib import Path
 from moto.moto_server.werkzeug_app import MotoRequestHandler
 from werkzeug.serving import make_server
 
+from emulator.context import DUMMY_CREDENTIALS
+
 HOST = "127.0.0.1"
-DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "emulator", "AWS_SECRET_ACCESS_KEY": "emulator"}
 
 
 class _Late:

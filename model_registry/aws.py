@@ -27,6 +27,11 @@ def _session() -> boto3.session.Session:
     return boto3.session.Session()
 
 
+def boto_session(region: str) -> boto3.session.Session:
+    """A session for libraries that want one (the SageMaker SDK's PipelineSession)."""
+    return boto3.session.Session(region_name=region)
+
+
 @functools.lru_cache(maxsize=64)
 def _client(service: str, region: str | None, endpoint: str | None, key_id: str | None) -> BaseClient:
     # Clients are thread-safe; making them from one session is not.

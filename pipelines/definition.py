@@ -11,8 +11,6 @@ import json
 import logging
 from dataclasses import dataclass
 
-import boto3
-
 # Import this module only after `pipelines.sdk_env.prepare()`: the SDK builds boto3
 # clients as it is imported.
 from sagemaker.core import image_uris
@@ -42,6 +40,7 @@ from sagemaker.mlops.workflow.pipeline import Pipeline
 from sagemaker.mlops.workflow.steps import ProcessingStep
 from sagemaker.serve.model_builder import ModelBuilder
 
+from model_registry.aws import boto_session
 from pipelines.code_bundle import STEPS_PACKAGES, CodeBundle, collect
 from pipelines.config import PipelineConfig
 
@@ -140,7 +139,7 @@ def _s3_or_none(location: str) -> str | None:
 
 def session(cfg: PipelineConfig) -> PipelineSession:
     return PipelineSession(
-        boto_session=boto3.Session(region_name=cfg.aws.region),
+        boto_session=boto_session(cfg.aws.region),
         default_bucket=cfg.aws.bucket,
         default_bucket_prefix=cfg.aws.prefix,
         sagemaker_config=SDK_CONFIG,

@@ -18,8 +18,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from emulator.context import ACCOUNT
-from emulator.server import DUMMY_CREDENTIALS
+from emulator.context import ACCOUNT, DUMMY_CREDENTIALS
 from model_registry.aws import client
 from pipelines.config import PipelineConfig, load_config
 from pipelines.runner import ExecutionResult

@@ -22,6 +22,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-instances", type=int, default=1000)
     p.add_argument("--max-cost-per-inference", type=float, default=float("inf"))
     p.add_argument("--max-fleet-cost-per-hour", type=float, default=float("inf"))
+    p.add_argument("--latency-percentile", choices=["P95", "P99"], default="P99")
     p.add_argument("--table", action="store_true", help="also print the candidates table on stderr")
     p.add_argument("--chart", type=Path, help="write the candidates chart (PNG) here")
     p.set_defaults(func=run)
@@ -44,18 +45,10 @@ def _read_job(path: Path) -> dict:
 def run(args: argparse.Namespace) -> int:
     from steps import report
     from steps.candidates import known_instance_types
-    from steps.decision import DecisionInputs, decide
+    from steps.decision import decide
+    from steps.recommend import decision_inputs
 
-    inputs = DecisionInputs(
-        max_latency_ms=args.max_latency_ms,
-        peak_rps=args.peak_rps,
-        safety_factor=args.safety_factor,
-        min_instances=args.min_instances,
-        max_instances=args.max_instances,
-        max_cost_per_inference=args.max_cost_per_inference,
-        max_fleet_cost_per_hour=args.max_fleet_cost_per_hour,
-    )
-    decision = decide(_read_job(args.job_json), inputs, known_instance_types())
+    decision = decide(_read_job(args.job_json), decision_inputs(args), known_instance_types())
     if args.table:
         print(report.table(decision), file=sys.stderr)
     if args.chart:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from emulator.server import DUMMY_CREDENTIALS
+from emulator.context import DUMMY_CREDENTIALS
 from tests.conftest import REPO
 
 CONFIG = str(REPO / "config" / "pipeline.yaml")
