@@ -48,9 +48,6 @@ class LoadResult:
     def rps(self) -> float:
         return self.requests / self.seconds if self.seconds else 0.0
 
-    def percentile_ms(self, name: str) -> float:
-        return {"P50": self.p50_ms, "P95": self.p95_ms, "P99": self.p99_ms}[name]
-
 
 def _check_local(url: str) -> None:
     if urlparse(url).hostname != "127.0.0.1":

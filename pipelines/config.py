@@ -171,9 +171,6 @@ class _Source:
 
     where: str
 
-    def describe(self, dotted: str) -> str:
-        return f"{self.where}: {dotted}"
-
 
 def _line_map(text: str, path: Path) -> dict[tuple[str, ...], _Source]:
     """Map each key path in the YAML document to `file:line` of its value."""

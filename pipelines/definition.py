@@ -146,11 +146,16 @@ def session(cfg: PipelineConfig) -> PipelineSession:
     )
 
 
+def serving_image(cfg: PipelineConfig) -> str:
+    """The SageMaker XGBoost serving image of the configured version, in the configured region."""
+    return image_uris.retrieve("xgboost", region=cfg.aws.region, version=cfg.model.xgboost_container_version)
+
+
 def _register_step(cfg: PipelineConfig, p: Parameters, sess: PipelineSession) -> ModelStep:
     version = cfg.model.xgboost_container_version
     builder = ModelBuilder(
         s3_model_data_url=p.artifact,
-        image_uri=image_uris.retrieve("xgboost", region=cfg.aws.region, version=version),
+        image_uri=serving_image(cfg),
         role_arn=cfg.aws.role_arn,
         sagemaker_session=sess,
         # The SDK's default dependency handling uploads code; an artifact needs none.

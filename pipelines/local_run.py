@@ -39,7 +39,6 @@ class LocalRun:
     scaling: dict[str, Any] = field(default_factory=dict)
     rows: list[str] = field(default_factory=list)
     predictions: list[str] = field(default_factory=list)
-    emulator_url: str = ""
 
 
 @contextmanager
@@ -93,7 +92,6 @@ def run_local(
     cfg = load_config(config_path, [*LOCAL_OVERRIDES, *overrides])
     with _phase(run, "emulator start", out):
         running, started = control.up(port)
-        run.emulator_url = running.url
         os.environ.update(AWS_ENDPOINT_URL=running.url, AWS_DEFAULT_REGION=cfg.aws.region, **DUMMY_CREDENTIALS)
         print(f"emulator {'started' if started else 'already running'} at {running.url}", file=out)
     try:

@@ -183,7 +183,7 @@ def _lineage(c: Clients, package: PackageEvidence, endpoint: EndpointEvidence | 
         ("recommender job -> model package", "Action", lineage.RECOMMENDER_JOB, True),
         ("approval gate -> model package", "Action", lineage.APPROVAL_GATE, True),
     ]
-    if package.generated_by:
+    if _EXECUTION.fullmatch(package.generated_by):
         expected.append(("model package -> pipeline execution", "Context", lineage.PIPELINE_EXECUTION, False))
     missing = [label for label, lt, vt, into in expected if not linked(lt, vt, into)]
     if endpoint is not None:

@@ -23,6 +23,11 @@ def add(sub: argparse._SubParsersAction) -> None:
     add_config_flags(hist)
     hist.add_argument("group", nargs="?", help="model package group (default: from the configuration)")
     hist.set_defaults(func=history)
+    reg = verbs.add_parser("register", help="register a validated version outside the pipeline (left pending)")
+    add_config_flags(reg)
+    reg.add_argument("--artifact", help="model.tar.gz, local or s3:// (default: from the configuration)")
+    reg.add_argument("--payload", help="sample payload tar.gz or CSV of rows, local or s3://")
+    reg.set_defaults(func=register)
     for verb, status in (("approve", "Approved"), ("reject", "Rejected")):
         v = verbs.add_parser(verb, help=f"set a version {status}, with the reason")
         add_config_flags(v)
@@ -45,6 +50,47 @@ def list_versions(args: argparse.Namespace) -> int:
     for v in packages.list_versions(sm, group):
         created = v.creation_time.isoformat(timespec="seconds") if v.creation_time else "-"
         print(f"{v.version:>4}  {v.approval_status:<22} {created}  {v.arn}")
+    return 0
+
+
+def register(args: argparse.Namespace) -> int:
+    """The same checks and uploads as run-pipeline, then CreateModelPackage; no recommendation,
+    so the deploy path refuses it until a pipeline has recommended and gated it."""
+    from model_registry import packages
+    from model_registry.aws import client
+    from pipelines import sdk_env
+    from pipelines.commands.common import source_commit
+    from pipelines.inputs import resolve
+
+    extra = [f"model.artifact={args.artifact}"] if args.artifact else []
+    extra += [f"model.sample_payload={args.payload}"] if args.payload else []
+    cfg = load(args, extra)
+    sdk_env.prepare(cfg.aws.region)
+    from pipelines.definition import FRAMEWORK_VERSIONS, REPOSITORY, serving_image
+
+    sm = client("sagemaker", cfg.aws.region)
+    packages.ensure_group(sm, cfg.registry.model_package_group, "RTB bid-request filter versions (rtb-mlops)")
+    inputs = resolve(cfg, client("s3", cfg.aws.region), cfg.model.artifact, cfg.model.sample_payload)
+    arn = packages.register_version(
+        sm,
+        packages.Registration(
+            group=cfg.registry.model_package_group,
+            image_uri=serving_image(cfg),
+            model_data_url=inputs.artifact_uri,
+            sample_payload_url=inputs.payload_uri,
+            framework_version=FRAMEWORK_VERSIONS[cfg.model.xgboost_container_version],
+            instance_types=tuple(cfg.recommender.instance_types),
+            artifact_sha256=inputs.sha256,
+            commit=source_commit(),
+            repository=REPOSITORY,
+            generated_by="rtb-mlops registry register",
+        ),
+    )
+    print(
+        json.dumps(
+            {"arn": arn, "sha256": inputs.sha256, "artifact": inputs.artifact_uri, "payload": inputs.payload_uri}
+        )
+    )
     return 0
 
 

@@ -101,3 +101,41 @@ def test_no_approved_version():
     with Stubber(sm) as stub:
         stub.add_response("list_model_packages", {"ModelPackageSummaryList": []})
         assert packages.latest_approved(sm, "rtb-bid-filter") is None
+
+
+def test_register_command_validates_uploads_and_registers(moto_aws, example_model, capsys):
+    import json
+
+    from pipelines.cli import main
+
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="rtb-mlops-local")
+    sets = ["--set", "aws.bucket=rtb-mlops-local", "--set", "aws.role_arn=arn:aws:iam::123456789012:role/x"]
+    args = ["registry", "register", *sets, "--artifact", example_model.model_path, "--payload", example_model.rows_path]
+    assert main(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    d = boto3.client("sagemaker", region_name="us-east-1").describe_model_package(ModelPackageName=out["arn"])
+    assert d["ModelApprovalStatus"] == "PendingManualApproval"
+    assert d["CustomerMetadataProperties"]["model_artifact_sha256"] == example_model.sha256
+    assert d["InferenceSpecification"]["Containers"][0]["Image"].endswith("sagemaker-xgboost:3.0-5")
+    assert d["SamplePayloadUrl"].endswith("/payload.tar.gz") and out["artifact"].startswith("s3://rtb-mlops-local/")
+
+
+def test_register_command_refuses_a_malicious_artifact(moto_aws, tmp_path, capsys):
+    import os
+    import pickle
+
+    from model_registry.artifact.tarball import write_tar_gz
+    from pipelines.cli import main
+
+    class Exploit:
+        def __reduce__(self):
+            return (os.system, ("true",))
+
+    art = tmp_path / "evil.tar.gz"
+    write_tar_gz(art, {"xgboost-model": pickle.dumps(Exploit())})
+    rows = tmp_path / "rows.csv"
+    rows.write_text("1,2,3,4,5,6,7\n")
+    sets = ["--set", "aws.role_arn=arn:aws:iam::123456789012:role/x"]
+    assert main(["registry", "register", *sets, "--artifact", str(art), "--payload", str(rows)]) == 2
+    assert "refused without loading" in capsys.readouterr().err
+    assert boto3.client("sagemaker", region_name="us-east-1").list_model_packages()["ModelPackageSummaryList"] == []
