@@ -98,14 +98,26 @@ def processing(step: dict, scope: Scope, ctx: Context, job_name: str, runner: _S
     }
     log_path = work / "output.log"
     tail: deque[str] = deque(maxlen=20)
+    max_runtime = int((args.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds", 86400))
+    overran = threading.Event()
+
+    def time_out() -> None:
+        overran.set()
+        runner.stop()
+
+    timer = threading.Timer(max_runtime, time_out)
     with open(log_path, "w") as log_file:
         runner.proc = subprocess.Popen(
             command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
+        timer.start()
         for line in runner.proc.stdout:
             log_file.write(line)
             tail.append(line.rstrip())
         code = runner.proc.wait()
+        timer.cancel()
+    if overran.is_set():
+        raise StepFailed(f"the job exceeded its MaxRuntimeInSeconds ({max_runtime} s) and was stopped")
     if runner.stopped.is_set():
         raise StepFailed("Stopped")
     if code != 0:

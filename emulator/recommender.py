@@ -158,7 +158,8 @@ class Recommender:
             raise validation(f"Recommendation {params.get('RecommendationId')} is not in job {job.request['JobName']}.")
         per_instance = rec["Metrics"]["MaxInvocations"]
         peak = (params.get("ScalingPolicyObjective") or {}).get("MaxInvocationsPerMinute", per_instance)
-        # Like the service: track half of an instance's measured maximum.
+        # The emulator's rule (the service does not publish its own): track half of an instance's
+        # measured maximum, leaving headroom for the time a scale-out takes.
         target = max(1, per_instance // 2)
         return {
             "InferenceRecommendationsJobName": job.request["JobName"],
