@@ -142,6 +142,11 @@ class DeploySettings(_Section):
     def _endpoint(cls, v: str) -> str:
         return _check(pattern_error("sagemaker", "EndpointName", v), v)
 
+    @field_validator("kms_key_id")
+    @classmethod
+    def _kms(cls, v: str | None) -> str | None:
+        return v if v is None else _check(pattern_error("sagemaker", "KmsKeyId", v), v)
+
     @model_validator(mode="after")
     def _bounds(self) -> DeploySettings:
         if self.max_instances < self.min_instances:

@@ -31,6 +31,7 @@ def test_default_config_loads():
         ("approval.mode=sometimes", "auto"),
         ("recommender.bogus=1", "unknown key"),
         ("model.xgboost_container_version=2.0-1", "1.7-1"),
+        ("deploy.kms_key_id=not a key!", "KmsKeyId"),
     ],
 )
 def test_bad_override_names_the_key_and_expectation(override, fragment):
