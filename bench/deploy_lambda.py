@@ -16,6 +16,7 @@ from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+WRITES = ("Add", "Create", "Update", "Put", "Register", "Delete")
 
 
 def import_seconds(runs: int = 7) -> list[float]:
@@ -31,7 +32,6 @@ def call_counts() -> dict[str, Counter]:
     import os
     from types import SimpleNamespace
 
-    import boto3
     from moto import mock_aws
 
     from deploy_lambda import handler as handler_module
@@ -50,10 +50,14 @@ def call_counts() -> dict[str, Counter]:
     moto_fixes.apply()
     calls: Counter = Counter()
     original = handler_module.client
+    counted: set[int] = set()
 
     def counting(service, region=None):
+        # The factory hands back the same cached client on every event: hook it once.
         c = original(service, region)
-        c.meta.events.register("before-call.*.*", lambda model, **_: calls.update([model.name]))
+        if id(c) not in counted:
+            counted.add(id(c))
+            c.meta.events.register("before-call.*.*", lambda model, **_: calls.update([model.name]))
         return c
 
     handler_module.client = counting
@@ -66,7 +70,7 @@ def call_counts() -> dict[str, Counter]:
     rec = Recommendation("job", "job/1", "ml.c6i.large", 4, 46800, 2.0, 4.2e-8, 0.119, 32760, 2, 20, {})
     results = {}
     with mock_aws():
-        sm = boto3.client("sagemaker", region_name="us-east-1")
+        sm = original("sagemaker", "us-east-1")
         packages.ensure_group(sm, "rtb-bid-filter", "bench")
         arn = sm.create_model_package(
             ModelPackageGroupName="rtb-bid-filter",
@@ -96,7 +100,7 @@ def main() -> int:
         f" (min {min(seconds) * 1000:.0f}, max {max(seconds) * 1000:.0f}; {len(seconds)} fresh interpreters)"
     )
     for name, counter in call_counts().items():
-        writes = sum(n for op, n in counter.items() if op.startswith(("Create", "Update", "Put", "Register", "Delete")))
+        writes = sum(n for op, n in counter.items() if op.startswith(WRITES))
         print(f"{name:<20} {sum(counter.values()):>3} AWS calls, {writes} writes: {dict(sorted(counter.items()))}")
     return 0
 

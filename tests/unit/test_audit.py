@@ -14,6 +14,7 @@ from model_registry.audit import html, render
 from model_registry.audit.collect import Clients, collect
 from model_registry.audit.findings import evaluate
 from model_registry.contract import Recommendation
+from tests.conftest import load_fixture
 
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 ACCOUNT, REGION, NAME, GROUP = "111122223333", "us-east-1", "rtb-bid-filter", "rtb-bid-filter"
@@ -82,14 +83,9 @@ def stub_chain(
     )
     sm.add_response(
         "describe_model_package",
-        {
-            "ModelPackageName": GROUP,
-            "ModelPackageGroupName": GROUP,
-            "ModelPackageVersion": 3,
-            "ModelPackageArn": PKG,
+        load_fixture("describe_model_package.json")
+        | {
             "CreationTime": NOW,
-            "ModelPackageStatus": "Completed",
-            "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []},
             "ModelApprovalStatus": "Approved",
             "ApprovalDescription": "Reviewed the load test",
             "CreatedBy": {
@@ -104,16 +100,6 @@ def stub_chain(
                 "CommitId": "0123abc",
                 "Repository": "https://github.com/rtb-mlops/rtb-mlops",
                 "GeneratedBy": EXEC,
-            },
-            "InferenceSpecification": {
-                "Containers": [
-                    {
-                        "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5",
-                        "ModelDataUrl": "s3://bucket/inputs/abc/model.tar.gz",
-                    }
-                ],
-                "SupportedContentTypes": ["text/csv"],
-                "SupportedResponseMIMETypes": ["text/csv"],
             },
             "CustomerMetadataProperties": {
                 **REC.to_properties(),

@@ -32,28 +32,7 @@ def args(tmp_path, job_type="Default", **kw) -> argparse.Namespace:
 
 
 def package() -> dict:
-    return {
-        "ModelPackageName": "rtb-bid-filter",
-        "ModelPackageGroupName": "rtb-bid-filter",
-        "ModelPackageVersion": 3,
-        "ModelPackageArn": ARN,
-        "CreationTime": NOW,
-        "ModelPackageStatus": "Completed",
-        "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []},
-        "ModelApprovalStatus": "PendingManualApproval",
-        "InferenceSpecification": {
-            "Containers": [
-                {
-                    "Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5",
-                    "ModelDataUrl": "s3://bucket/inputs/abc/model.tar.gz",
-                }
-            ],
-            "SupportedContentTypes": ["text/csv"],
-            "SupportedResponseMIMETypes": ["text/csv"],
-        },
-        "SamplePayloadUrl": "s3://bucket/inputs/def/payload.tar.gz",
-        "CustomerMetadataProperties": {"model_artifact_sha256": "ab" * 32},
-    }
+    return load_fixture("describe_model_package.json") | {"CreationTime": NOW}
 
 
 def job_response(fixture: str, **changes) -> dict:
