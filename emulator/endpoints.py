@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from moto.core.utils import utcnow
+from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import sagemaker_backends
 
 from emulator.context import Context
 from emulator.events import EventBus
 from emulator.model_servers import ModelServer
+from emulator.moto_fixes import endpoint_to_update
 from emulator.protocol import ApiError, validation
 
 log = logging.getLogger("rtb_mlops.emulator")
@@ -59,15 +61,11 @@ class Endpoints:
 
     def update(self, params: dict[str, Any]) -> dict[str, Any]:
         name, config = params["EndpointName"], params["EndpointConfigName"]
-        endpoint = self.backend.endpoints.get(name)
-        if endpoint is None:
-            raise validation(f'Could not find endpoint "{self._arn(name)}".')
-        if endpoint.endpoint_status != "InService":
-            raise validation(f'Cannot update in-progress endpoint "{self._arn(name)}".')
-        if config not in self.backend.endpoint_configs:
-            raise validation(f'Could not find endpoint configuration "{config}".')
+        try:
+            endpoint = endpoint_to_update(self.backend, name, config)
+        except ValidationError as err:
+            raise validation(err.message) from None
         endpoint.endpoint_status = "Updating"
-        endpoint.last_deployment_config = params.get("DeploymentConfig")
         threading.Thread(target=self._bring_up, args=(name, config, True), daemon=True).start()
         return {"EndpointArn": endpoint.arn}
 

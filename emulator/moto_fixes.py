@@ -121,22 +121,27 @@ def _validate_realtime_types(instance_types_: list[str]) -> None:
         _validate_instance_type(None, t)
 
 
-def _update_endpoint(
-    self: models.SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str, deployment_config: dict | None
-) -> str:
-    endpoint = self.endpoints.get(endpoint_name)
+def endpoint_to_update(
+    backend: models.SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str
+) -> models.FakeEndpoint:
+    """The checks AWS makes before UpdateEndpoint; the emulator's blue/green update shares them."""
+    endpoint = backend.endpoints.get(endpoint_name)
     if endpoint is None:
-        arn = models.FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
+        arn = models.FakeEndpoint.arn_formatter(endpoint_name, backend.account_id, backend.region_name)
         raise ValidationError(message=f"Could not find endpoint '{arn}'.")
     if endpoint.endpoint_status != "InService":
         raise ValidationError(message=f"Cannot update in-progress endpoint '{endpoint.arn}'.")
-    config = self.endpoint_configs.get(endpoint_config_name)
-    if config is None:
-        arn = models.FakeEndpointConfig.arn_formatter(endpoint_config_name, self.account_id, self.region_name)
+    if endpoint_config_name not in backend.endpoint_configs:
+        arn = models.FakeEndpointConfig.arn_formatter(endpoint_config_name, backend.account_id, backend.region_name)
         raise ValidationError(message=f"Could not find endpoint configuration '{arn}'.")
+    return endpoint
+
+
+def _update_endpoint(self: models.SageMakerModelBackend, endpoint_name: str, endpoint_config_name: str) -> str:
+    endpoint = endpoint_to_update(self, endpoint_name, endpoint_config_name)
+    config = self.endpoint_configs[endpoint_config_name]
     endpoint.endpoint_config_name = endpoint_config_name
     endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
-    endpoint.last_deployment_config = deployment_config
     endpoint.last_modified_time = utcnow()
     return endpoint.arn
 
@@ -145,7 +150,6 @@ def _update_endpoint_response(self: responses.SageMakerResponse) -> Any:
     arn = self.sagemaker_backend.update_endpoint(
         endpoint_name=self._get_param("EndpointName"),
         endpoint_config_name=self._get_param("EndpointConfigName"),
-        deployment_config=self._get_param("DeploymentConfig"),
     )
     return json.dumps({"EndpointArn": arn})
 
