@@ -51,6 +51,13 @@ class Measurement:
     percentile: str
     tool: str
 
+    def endpoint_metrics(self) -> dict[str, int]:
+        """The API's EndpointMetrics/EndpointPerformances figures for the level chosen."""
+        return {
+            "MaxInvocations": int(self.chosen["rps"] * 60),
+            "ModelLatency": math.ceil(self.chosen[self.percentile]),
+        }
+
 
 @dataclass
 class Job:
@@ -219,7 +226,8 @@ class Recommender:
             :100
         ]
         candidates = self._candidates(job, package)
-        job.steps = [self._step(job, t, env, "PENDING") for t, env in candidates]
+        step = {"StepType": "BENCHMARK", "JobName": job.request["JobName"], "Status": "PENDING"}
+        job.steps = [dict(step) for _ in candidates]
         percentile, sla = self._sla(job)
         measured: dict[str, Measurement] = {}
         for i, (instance_type, env) in enumerate(candidates):
@@ -251,20 +259,14 @@ class Recommender:
                     "Metrics": rec["Metrics"],
                     "EndpointConfiguration": rec["EndpointConfiguration"],
                     "ModelConfiguration": rec["ModelConfiguration"],
-                    "EndpointMetrics": {
-                        "MaxInvocations": int(m.chosen["rps"] * 60),
-                        "ModelLatency": math.ceil(m.chosen[percentile]),
-                    },
+                    "EndpointMetrics": m.endpoint_metrics(),
                     "InvocationStartTime": rec["InvocationStartTime"],
                     "InvocationEndTime": rec["InvocationEndTime"],
                 },
             )
         job.performances = [
             {
-                "Metrics": {
-                    "MaxInvocations": int(m.chosen["rps"] * 60),
-                    "ModelLatency": math.ceil(m.chosen[percentile]),
-                },
+                "Metrics": m.endpoint_metrics(),
                 "EndpointInfo": {
                     "EndpointName": f"measured-on-this-machine-1-worker-{_env_slug(m.environment)}"[:63].rstrip("-")
                 },
@@ -337,8 +339,6 @@ class Recommender:
                 "CostPerInference": hourly / (per_minute * 60),
                 "MaxInvocations": per_minute,
                 "ModelLatency": max(1, math.ceil(m.chosen[percentile])),
-                "CpuUtilization": float("nan"),
-                "MemoryUtilization": float("nan"),
             },
             "EndpointConfiguration": {
                 "EndpointName": f"projection-{instance_type.replace('.', '-')}-from-local-measurement"[:63].rstrip("-"),
@@ -350,9 +350,6 @@ class Recommender:
             "InvocationStartTime": now,
             "InvocationEndTime": now,
         }
-
-    def _step(self, job: Job, instance_type: str, env, status: str) -> dict[str, Any]:
-        return {"StepType": "BENCHMARK", "JobName": job.request["JobName"], "Status": status}
 
     def _write_report(self, job: Job, package: dict[str, Any], measured: list[Measurement]) -> None:
         bucket = package["SamplePayloadUrl"].removeprefix("s3://").split("/", 1)[0]
