@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from botocore.client import BaseClient
 
@@ -144,12 +144,10 @@ class Deployer:
         _, serving = self._serving(endpoint)
         base = Outcome("skipped", self.settings.endpoint_name, arn, version)
         if serving != version:
-            return Outcome(
-                **{**base.to_dict(), "detail": f"v{version} rejected; v{serving} serves, nothing to roll back"}
-            )
+            return replace(base, detail=f"v{version} rejected; v{serving} serves, nothing to roll back")
         if not self.settings.rollback_on_reject:
             note(logging.WARNING, "serving version rejected; ROLLBACK_ON_REJECT is off", package=arn)
-            return Outcome(**{**base.to_dict(), "detail": "rollback on reject is off"})
+            return replace(base, detail="rollback on reject is off")
         for candidate in packages.list_versions(self.sm, self.settings.model_package_group, packages.APPROVED):
             if candidate.version != version:
                 note(logging.WARNING, "serving version rejected; rolling back", rejected=arn, to=candidate.arn)
