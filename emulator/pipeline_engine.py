@@ -68,7 +68,7 @@ class Execution:
     modified: Any = field(default_factory=utcnow)
     steps: list[StepRecord] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
-    current: pipeline_steps._Subprocess | None = None
+    current: pipeline_steps.StepProcess | None = None
 
     def describe(self) -> dict[str, Any]:
         out = {
@@ -243,7 +243,7 @@ class PipelineEngine:
         e.steps.append(record)
         e.modified = utcnow()
         runner = pipeline_steps.RUNNERS.get(step["Type"])
-        e.current = pipeline_steps._Subprocess()
+        e.current = pipeline_steps.StepProcess()
         try:
             if runner is None:
                 raise pipeline_steps.StepFailed(f"step type {step['Type']} is not supported by the emulator")

@@ -48,7 +48,7 @@ def register_model(step: dict, scope: Scope, ctx: Context, **_: Any) -> StepResu
     return StepResult({"RegisterModel": {"Arn": arn}}, properties=props)
 
 
-class _Subprocess:
+class StepProcess:
     """A processing container's process, stoppable from another thread."""
 
     def __init__(self) -> None:
@@ -78,7 +78,7 @@ def _download(ctx: Context, s3_uri: str, local_dir: Path) -> None:
         dest.write_bytes(ctx.read_s3(key))
 
 
-def processing(step: dict, scope: Scope, ctx: Context, job_name: str, runner: _Subprocess, **_: Any) -> StepResult:
+def processing(step: dict, scope: Scope, ctx: Context, job_name: str, runner: StepProcess, **_: Any) -> StepResult:
     args = resolve(step["Arguments"], scope)
     work = ctx.folder("processing", job_name)
     for inp in args.get("ProcessingInputs", []):
