@@ -29,6 +29,8 @@ RUNTIME = [
 DEV = [
     "pytest>=8,<10",
     "pytest-timeout>=2.3,<3",
+    # The test session's process checks (no server outlives it) read the process table.
+    "psutil>=5.9,<8",
     "ruff>=0.6",
     "cfn-lint>=1.20,<2",
     # The benchmark's reference server is built like the SageMaker XGBoost container's.

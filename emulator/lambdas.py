@@ -3,9 +3,10 @@
 The function's zip (as CloudFormation deployed it into moto) is unpacked once per code
 digest, and each invocation runs `handler(event, context)` in a fresh interpreter with the
 function's environment variables and the emulator as its AWS endpoint, so nothing leaks
-between invocations or into the emulator. Asynchronous invocations (EventBridge targets)
-are retried twice with backoff, as Lambda does, and then go to the dead-letter queue.
-A function's reserved concurrency is honoured: with 1, its invocations run one at a time.
+between invocations or into the emulator; its output goes to the function's CloudWatch Logs
+group. Asynchronous invocations (EventBridge targets) are retried twice with backoff, as
+Lambda does, and then go to the dead-letter queue. A function's reserved concurrency is
+honoured: with 1, its invocations run one at a time.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,12 +27,16 @@ from pathlib import Path
 from moto.awslambda.models import lambda_backends
 from moto.sqs.models import sqs_backends
 
+from emulator import lambda_logs
 from emulator.context import Context
+from serving.child import dies_with_parent
 
 log = logging.getLogger("rtb_mlops.emulator")
 
+# Like Lambda's Python runtime: a root handler on stderr with the request id in each line.
 _RUNNER = """
-import importlib, json, sys, types
+import importlib, json, logging, sys, types
+logging.basicConfig(stream=sys.stderr, format="[%(levelname)s]\\t%(asctime)s\\t" + sys.argv[4] + "\\t%(message)s")
 module, _, func = sys.argv[1].rpartition(".")
 event = json.load(sys.stdin)
 context = types.SimpleNamespace(function_name=sys.argv[2], invoked_function_arn=sys.argv[3],
@@ -53,7 +59,6 @@ class Lambdas:
         self.ctx = ctx
         self.account, self.region = ctx.account, ctx.region
         self.code_dir = ctx.folder("lambda-code")
-        self.history: list[dict] = []
         self._lock = threading.Lock()
         self._slots: dict[str, threading.Semaphore] = {}
 
@@ -89,12 +94,17 @@ class Lambdas:
         }
         argv = [sys.executable, "-c", _RUNNER, fn.handler, fn.function_name, fn.function_arn, request_id, "256"]
         with self._slot(fn):
-            return self._run(fn, argv, event, env, code)
+            started = time.monotonic()
+            result = self._run(fn, argv, event, env, code)
+        lambda_logs.record(
+            self.account, self.region, fn.function_name, request_id, result.log, (time.monotonic() - started) * 1000
+        )
+        return result
 
     def _run(self, fn, argv: list[str], event: dict, env: dict[str, str], code: Path) -> Invocation:
         try:
             proc = subprocess.run(
-                argv,
+                dies_with_parent(argv),
                 input=json.dumps(event),
                 capture_output=True,
                 text=True,
@@ -116,19 +126,10 @@ class Lambdas:
         threading.Thread(target=self._async, args=(name_or_arn, event, dead_letter_arn), daemon=True).start()
 
     def _async(self, name_or_arn: str, event: dict, dead_letter_arn: str | None) -> None:
-        request_id = event.get("id", "local")
+        # Lambda keeps one request id across the retries of an asynchronous invocation.
+        request_id = str(uuid.uuid4())
         for attempt in range(len(RETRY_DELAYS) + 1):
             result = self.invoke(name_or_arn, event, request_id)
-            self.history.append(
-                {
-                    "function": name_or_arn,
-                    "event": event.get("detail-type"),
-                    "attempt": attempt + 1,
-                    "ok": result.ok,
-                    "result": result.result,
-                    "log": result.log[-4000:],
-                }
-            )
             log.info(
                 "lambda %s attempt %d: %s %s",
                 name_or_arn.rsplit(":", 1)[-1],
@@ -143,4 +144,4 @@ class Lambdas:
         if dead_letter_arn:
             queue = dead_letter_arn.rsplit(":", 1)[-1]
             sqs_backends[self.account][self.region].send_message(queue, json.dumps(event))
-            log.warning("lambda %s failed 3 times; event %s sent to %s", name_or_arn, request_id, queue)
+            log.warning("lambda %s failed 3 times; event %s sent to %s", name_or_arn, event.get("id"), queue)

@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from serving.child import dies_with_parent
+
 _WRK_SCRIPT = """
 local bodies = {%s}
 local i = 0
@@ -59,17 +61,19 @@ def run_wrk(wrk: str, url: str, bodies: list[bytes], connections: int, seconds: 
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(_WRK_SCRIPT % ", ".join(json.dumps(b.decode()) for b in bodies))
     try:
-        cmd = [
-            wrk,
-            "-t1",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "--timeout",
-            "2s",
-            "-s",
-            script.name,
-            f"{url}/invocations",
-        ]
+        cmd = dies_with_parent(
+            [
+                wrk,
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "2s",
+                "-s",
+                script.name,
+                f"{url}/invocations",
+            ]
+        )
         out = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
     finally:
         os.unlink(script.name)

@@ -1,4 +1,9 @@
-"""Real model-server processes (`serving/`) behind the emulator's endpoints and load tests."""
+"""Real model-server processes (`serving/`) behind the emulator's endpoints and load tests.
+
+Each server says it is ready on its own pipe and holds a lifeline to the emulator
+(`serving.child`): a cold compile printing to stdout cannot be mistaken for its answer, and
+no server outlives the emulator, however the emulator ends.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from serving.child import Child, NotReady, spawn
+
 _URL = re.compile(r" at (http://127\.0\.0\.1:\d+) ")
+# A cold compile of a realistic model on 2 cores takes tens of seconds; leave room for a busy machine.
+START_TIMEOUT = 300.0
 
 
 class ModelServerError(RuntimeError):
@@ -21,16 +30,16 @@ class ModelServerError(RuntimeError):
 
 @dataclass
 class ModelServer:
-    """One `python -m serving` process: its URL, and the tail of its stderr for diagnostics."""
+    """One `python -m serving` process: its URL, and the tail of its output for diagnostics."""
 
     artifact: Path
     environment: dict[str, str]
     workers: int = 1
-    proc: subprocess.Popen | None = None
+    child: Child | None = None
     url: str = ""
-    stderr_tail: deque = field(default_factory=lambda: deque(maxlen=30))
+    output_tail: deque = field(default_factory=lambda: deque(maxlen=30))
 
-    def start(self, timeout: float = 300.0) -> str:
+    def start(self, timeout: float = START_TIMEOUT) -> str:
         env = {**os.environ, **self.environment}
         cmd = [
             sys.executable,
@@ -42,41 +51,41 @@ class ModelServer:
             "0",
             "--workers",
             str(self.workers),
+            "--startup-timeout",
+            str(timeout),
         ]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-        threading.Thread(target=self._drain_stderr, daemon=True).start()
-        line_box: list[str] = []
-        reader = threading.Thread(target=lambda: line_box.append(self.proc.stdout.readline()), daemon=True)
-        reader.start()
-        reader.join(timeout)
-        match = _URL.search(line_box[0]) if line_box else None
+        self.child = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        threading.Thread(target=self._drain_output, daemon=True).start()
+        try:
+            line = self.child.wait_ready(timeout, self._last_output)
+        except NotReady as exc:
+            raise ModelServerError(f"model server did not start: {exc}") from None
+        match = _URL.search(line)
         if not match:
             self.stop()
-            raise ModelServerError(f"model server did not start: {self.reason()}")
+            raise ModelServerError(f"model server said it was ready without a URL: {line!r}")
         self.url = match.group(1)
         with urllib.request.urlopen(f"{self.url}/ping", timeout=5) as r:  # noqa: S310 - our 127.0.0.1 server
             if r.status != 200:
                 raise ModelServerError(f"model server at {self.url} answered /ping with {r.status}")
         return self.url
 
-    def _drain_stderr(self) -> None:
-        assert self.proc is not None
-        for line in self.proc.stderr:
-            self.stderr_tail.append(line.rstrip())
+    def _drain_output(self) -> None:
+        assert self.child is not None
+        for line in self.child.proc.stdout:
+            self.output_tail.append(line.rstrip())
+
+    def _last_output(self) -> str:
+        return " | ".join(list(self.output_tail)[-5:])
 
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
+        return self.child is not None and self.child.proc.poll() is None
 
     def reason(self) -> str:
-        code = self.proc.poll() if self.proc else None
-        tail = " | ".join(list(self.stderr_tail)[-5:])
+        code = self.child.proc.poll() if self.child else None
+        tail = self._last_output()
         return f"exit status {code}: {tail}" if code is not None else tail or "no output"
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.child is not None:
+            self.child.stop(15)

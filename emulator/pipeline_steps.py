@@ -22,6 +22,7 @@ from emulator.context import Context
 from emulator.lambdas import Lambdas
 from emulator.pipeline_expr import Scope, condition, resolve
 from model_registry.aws import client
+from serving.child import dies_with_parent
 
 CONTAINER_ROOT = "/opt/ml/processing"
 
@@ -108,7 +109,7 @@ def processing(step: dict, scope: Scope, ctx: Context, job_name: str, runner: St
     timer = threading.Timer(max_runtime, time_out)
     with open(log_path, "w") as log_file:
         runner.proc = subprocess.Popen(
-            command, cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+            dies_with_parent(command), cwd=work, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
         timer.start()
         for line in runner.proc.stdout:

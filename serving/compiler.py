@@ -16,10 +16,14 @@ import tl2cgen
 import treelite
 import xgboost as xgb
 
-DEFAULT_CACHE = Path(os.environ.get("RTB_MLOPS_CACHE", Path.home() / ".cache" / "rtb-mlops")) / "compiled"
+
+def default_cache() -> Path:
+    """Read when a model is compiled, not at import, so a test session's own cache takes effect."""
+    return Path(os.environ.get("RTB_MLOPS_CACHE", Path.home() / ".cache" / "rtb-mlops")) / "compiled"
 
 
-def compiled_library(booster: xgb.Booster, cache_dir: Path = DEFAULT_CACHE) -> Path:
+def compiled_library(booster: xgb.Booster, cache_dir: Path | None = None) -> Path:
+    cache_dir = cache_dir or default_cache()
     model_json = bytes(booster.save_raw("json"))
     key = hashlib.sha256(model_json + f"{treelite.__version__}/{tl2cgen.__version__}".encode()).hexdigest()[:24]
     cache_dir.mkdir(parents=True, exist_ok=True)

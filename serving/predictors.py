@@ -84,9 +84,9 @@ def load_predictor(booster: xgb.Booster, kind: str = "auto", cache_dir: Path | N
     if kind == "xgboost":
         return XGBoostPredictor(booster)
     try:
-        from serving.compiler import DEFAULT_CACHE, compiled_library
+        from serving.compiler import compiled_library
 
-        return CompiledPredictor(compiled_library(booster, cache_dir or DEFAULT_CACHE))
+        return CompiledPredictor(compiled_library(booster, cache_dir))
     except Exception as exc:
         if kind == "compiled":
             raise

@@ -1,6 +1,7 @@
 """One worker process: load the model safely, pick a predictor, serve on an inherited socket.
 
-python -m serving.worker --fd N --ready-fd R --model-artifact PATH [--predictor KIND]
+python -m serving.worker --fd N --model-artifact PATH [--predictor KIND] --ready-fd R --lifeline-fd L
+(started by `serving.server` through `serving.child.spawn`, which adds the last two).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import numpy as np
 
 from model_registry.artifact.validate import load_artifact
 from serving.app import InferenceApp
+from serving.child import LIFELINE_FLAG, READY_FLAG, hold_lifeline, signal_ready
 from serving.http import HttpProtocol
 from serving.predictors import load_predictor
 
@@ -38,8 +40,7 @@ async def serve(sock: socket.socket, app: InferenceApp, ready_fd: int) -> None:
     stop = loop.create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
-    os.write(ready_fd, f"ready {os.getpid()} {app.predictor.name}\n".encode())
-    os.close(ready_fd)
+    signal_ready(ready_fd, f"ready {os.getpid()} {app.predictor.name}")
     await stop
     server.close()
     await server.wait_closed()
@@ -48,10 +49,12 @@ async def serve(sock: socket.socket, app: InferenceApp, ready_fd: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="serving.worker")
     p.add_argument("--fd", type=int, required=True)
-    p.add_argument("--ready-fd", type=int, required=True)
     p.add_argument("--model-artifact", type=Path, required=True)
     p.add_argument("--predictor", choices=["auto", "xgboost", "compiled"], default="auto")
+    p.add_argument(READY_FLAG, dest="ready_fd", type=int, required=True)
+    p.add_argument(LIFELINE_FLAG, dest="lifeline_fd", type=int, required=True)
     args = p.parse_args(argv)
+    hold_lifeline(args.lifeline_fd)
     logging.basicConfig(level=logging.INFO, format=f"[worker {os.getpid()}] %(message)s", stream=sys.stderr)
     app = build_app(args.model_artifact, args.predictor)
     sock = socket.socket(fileno=args.fd)

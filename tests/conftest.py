@@ -1,11 +1,21 @@
-"""Shared fixtures: dummy AWS credentials, moto with the emulator's fixes, model artifacts."""
+"""Shared fixtures: dummy AWS credentials, moto with the emulator's fixes, model artifacts.
+
+Every test session is a new machine: the compile cache and the emulator's state start empty
+(a warm `~/.cache` once hid a cold-start failure from CI), and no process may outlive it.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import shutil
+import sys
+import tempfile
+import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
@@ -19,6 +29,46 @@ GUIDANCE_MODEL = next(
 )
 GUIDANCE_ROW = b"2,0,0.0,7.0,3.0,20.0,2"
 GUIDANCE_SCORE = 0.00084757
+_PR_SET_CHILD_SUBREAPER = 36
+_COLD_DIRS = ("RTB_MLOPS_CACHE", "RTB_MLOPS_EMULATOR_HOME")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name in _COLD_DIRS:
+        os.environ[name] = tempfile.mkdtemp(prefix=f"{name.lower()}-")
+    # As a subreaper this process adopts orphans (a worker whose server died), so the check at
+    # the end finds them rather than losing them to init.
+    ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Fails the run if any process started under it is still alive once every fixture is down."""
+    me = psutil.Process()
+    deadline = time.monotonic() + 15
+    while (alive := _living(me)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for proc, _ in alive:
+        proc.kill()
+    if alive:
+        described = "\n".join(f"  {proc.pid} {cmdline[:200]}" for proc, cmdline in alive)
+        print(f"\nerror: {len(alive)} process(es) outlived the test session:\n{described}", file=sys.stderr)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    for name in _COLD_DIRS:
+        shutil.rmtree(os.environ.pop(name, ""), ignore_errors=True)
+
+
+def _living(me: psutil.Process) -> list[tuple[psutil.Process, str]]:
+    out = []
+    for child in me.children(recursive=True):
+        try:
+            if child.status() != psutil.STATUS_ZOMBIE:
+                out.append((child, " ".join(child.cmdline())))
+        except psutil.NoSuchProcess:
+            continue
+    return out
 
 
 @pytest.fixture(autouse=True)

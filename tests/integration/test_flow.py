@@ -10,6 +10,7 @@ import uuid
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 
 from model_registry import packages
 from pipelines import runner
@@ -31,6 +32,17 @@ def config(name: str, *overrides: str, example_model=None):
 
 def sm():
     return boto3.client("sagemaker", region_name="us-east-1")
+
+
+def duplicate_lines(function: str, package_arn: str) -> list[str]:
+    """The deploy Lambda's log lines (CloudWatch Logs, as on AWS) saying a duplicate approval changed nothing."""
+    logs = boto3.client("logs")
+    group = f"/aws/lambda/{function}"
+    if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+        return []
+    pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group)
+    messages = [e["message"] for page in pages for e in page["events"]]
+    return [m for m in messages if '"done"' in m and '"already serving"' in m and package_arn in m]
 
 
 def steps_of(execution) -> dict[str, str]:
@@ -79,7 +91,7 @@ def test_manual_approval_waits_for_a_person_then_deploys(emulator, example_model
     version = packages.list_versions(sm(), "flow-manual")[0]
     assert version.approval_status == "PendingManualApproval"
     assert packages.describe(sm(), version.arn).customer_metadata["gate_decision"] == "passed"
-    with pytest.raises(Exception, match="Could not find endpoint"):
+    with pytest.raises(ClientError, match="Could not find endpoint"):
         sm().describe_endpoint(EndpointName="flow-manual")
     assert main(["registry", "approve", version.arn, "--description", "reviewed the load test: ok"]) == 0
     endpoint = endpoint_ready(cfg, io.StringIO())
@@ -129,12 +141,16 @@ def test_second_version_replaces_the_first_by_blue_green_and_duplicates_change_n
     detail = {"ModelPackageGroupName": "flow-bluegreen", "ModelPackageVersion": 2, "ModelPackageArn": v2["ModelPackageArn"],
               "ModelApprovalStatus": "Approved", "ModelPackageStatus": "Completed", "CreationTime": 1764410400138}  # fmt: skip
     modified = client.describe_endpoint(EndpointName="flow-bluegreen")["LastModifiedTime"]
+    seen = len(duplicate_lines("flow-bluegreen-deploy", v2["ModelPackageArn"]))
     events = boto3.client("events")
     for _ in range(2):
         entry = {"Source": "aws.sagemaker", "DetailType": "SageMaker Model Package State Change",
                  "Detail": json.dumps(detail), "Resources": [v2["ModelPackageArn"]]}  # fmt: skip
         assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
-    time.sleep(4)
+    deadline = time.monotonic() + 60
+    while len(duplicate_lines("flow-bluegreen-deploy", v2["ModelPackageArn"])) < seen + 2:
+        assert time.monotonic() < deadline, "the Lambda never logged handling both duplicate events"
+        time.sleep(0.3)
     assert client.describe_endpoint(EndpointName="flow-bluegreen")["LastModifiedTime"] == modified
     configs = [c["EndpointConfigName"] for c in client.list_endpoint_configs()["EndpointConfigs"]]
     assert sorted(c for c in configs if c.startswith("flow-bluegreen")) == [

@@ -8,29 +8,29 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
+from serving.child import Child, spawn
 from tests.conftest import GUIDANCE_ROW, GUIDANCE_SCORE, REPO
 
 pytestmark = pytest.mark.integration
 
 
+def start_server(model, workers: int) -> tuple[Child, int]:
+    cmd = [sys.executable, "-m", "serving", "--model-artifact", str(model), "--port", "0", "--workers", str(workers)]
+    child = spawn(cmd, cwd=REPO, stdout=subprocess.DEVNULL)
+    line = child.wait_ready(300)
+    match = re.search(rf"at http://(127\.0\.0\.1):(\d+) \({workers} workers, predictor compiled\)", line)
+    assert match, line
+    return child, int(match.group(2))
+
+
 @pytest.fixture(scope="module")
 def server(guidance_model):
-    cmd = ["serve", "--model-artifact", str(guidance_model), "--port", "0", "--workers", "2"]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pipelines.cli", *cmd],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    line = proc.stdout.readline()
-    match = re.search(r"at http://(127\.0\.0\.1):(\d+) \(2 workers, predictor compiled\)", line)
-    assert match, (line, proc.stderr.read() if proc.poll() is not None else "")
-    yield proc, int(match.group(2))
-    if proc.poll() is None:
-        proc.kill()
+    child, port = start_server(guidance_model, 2)
+    yield child.proc, port
+    child.stop()
 
 
 def request(port, method, path, body=b"", headers=None):
@@ -108,3 +108,35 @@ def test_sigterm_stops_everything_cleanly(server):
     time.sleep(0.2)
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port), timeout=1)
+
+
+def test_workers_do_not_outlive_a_server_killed_with_sigkill(guidance_model):
+    child, _ = start_server(guidance_model, 2)
+    workers = psutil.Process(child.proc.pid).children()
+    assert len(workers) == 2
+    child.proc.kill()
+    child.proc.wait()
+    _, alive = psutil.wait_procs(workers, timeout=20)
+    assert not alive, f"workers {[p.pid for p in alive]} outlived their server"
+    child.cut()
+
+
+def test_an_emulator_killed_with_sigkill_leaves_no_model_server(example_model):
+    holder = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from emulator.model_servers import ModelServer\n"
+        "server = ModelServer(Path(sys.argv[1]), {}, workers=2)\n"
+        "print(server.start(), flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    emulator = subprocess.Popen(
+        [sys.executable, "-c", holder, example_model.model_path], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
+    assert emulator.stdout.readline().startswith("http://127.0.0.1:")
+    servers = psutil.Process(emulator.pid).children(recursive=True)
+    assert len(servers) == 3  # the server and its two workers
+    emulator.kill()
+    emulator.wait()
+    _, alive = psutil.wait_procs(servers, timeout=20)
+    assert not alive, f"{[p.cmdline() for p in alive]} outlived the emulator"

@@ -530,10 +530,21 @@ def test_update_request_with_stubber():
             {"MetricAlarms": []},
             {"AlarmNames": [f"{ENDPOINT}-5xx-errors", f"{ENDPOINT}-model-latency"]},
         )
-        from deploy_lambda.alarms import desired
-
-        for alarm in desired(settings):
-            c.add_response("put_metric_alarm", {}, alarm)
+        # PutMetricAlarm as the CloudWatch API reference shapes it; SageMaker publishes
+        # ModelLatency in microseconds, so the 20 ms SLA is 20,000.
+        dims = [{"Name": "EndpointName", "Value": ENDPOINT}, {"Name": "VariantName", "Value": "AllTraffic"}]
+        c.add_response("put_metric_alarm", {}, {
+            "AlarmName": f"{ENDPOINT}-5xx-errors", "AlarmDescription": "Endpoint 5XX errors; blue/green updates roll back on it",
+            "Namespace": "AWS/SageMaker", "MetricName": "Invocation5XXErrors", "Dimensions": dims, "Statistic": "Sum",
+            "Period": 60, "EvaluationPeriods": 1, "Threshold": 10.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+        })  # fmt: skip
+        c.add_response("put_metric_alarm", {}, {
+            "AlarmName": f"{ENDPOINT}-model-latency", "AlarmDescription": "p99 model latency above the 20 ms SLA",
+            "Namespace": "AWS/SageMaker", "MetricName": "ModelLatency", "Dimensions": dims, "ExtendedStatistic": "p99",
+            "Period": 60, "EvaluationPeriods": 3, "Threshold": 20000.0, "ComparisonOperator": "GreaterThanThreshold",
+            "TreatMissingData": "notBreaching",
+        })  # fmt: skip
         s.add_response("describe_endpoint_config", config(old), {"EndpointConfigName": old})
         s.add_response("describe_model", model(old, v1), {"ModelName": old})
         s.add_response("update_endpoint", {"EndpointArn": endpoint["EndpointArn"]}, {
