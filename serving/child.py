@@ -140,7 +140,8 @@ def dies_with_parent(cmd: list[str]) -> list[str]:
 
     For programs we cannot give a lifeline (wrk, the step scripts, a Lambda handler), started by
     a thread that waits for them to end, PR_SET_PDEATHSIG is exact. util-linux's setpriv sets it
-    before exec, which `preexec_fn` cannot do safely in a threaded process.
+    before exec, which `preexec_fn` cannot do safely in a threaded process. (A parent that dies
+    in the instant between the fork and setpriv's prctl is not covered.)
     """
     setpriv = shutil.which("setpriv")
     return [setpriv, "--pdeathsig", "KILL", "--", *cmd] if setpriv else cmd

@@ -107,6 +107,11 @@ def test_a_waited_for_command_dies_with_the_thread_that_started_it():
     assert dies_with_parent(["x"])[-1] == "x"
     parent = subprocess.Popen([sys.executable, "-c", parent_code], cwd=REPO, stdout=subprocess.PIPE, text=True)
     sleeper = int(parent.stdout.readline())
+    # setpriv sets the signal after its own exec; kill the parent only once it has run.
+    deadline = time.monotonic() + 20
+    while psutil.Process(sleeper).name() != "sleep":
+        assert time.monotonic() < deadline, "setpriv never ran the command"
+        time.sleep(0.05)
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait()
     assert _wait_gone(sleeper), f"{sleeper} outlived the process waiting for it"
