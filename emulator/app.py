@@ -25,7 +25,7 @@ from emulator.events import EventBus
 from emulator.lambdas import Lambdas
 from emulator.pipeline_engine import PipelineEngine
 from emulator.protocol import ApiError, Operations, error_response, json_response
-from emulator.recommender import Recommender
+from emulator.recommender.jobs import Recommender
 
 log = logging.getLogger("rtb_mlops.emulator")
 _INVOKE = re.compile(r"^/endpoints/([^/]+)/invocations$")
