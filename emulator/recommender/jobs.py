@@ -22,7 +22,7 @@ from moto.sagemaker.models import sagemaker_backends
 
 from emulator import prices
 from emulator.context import Context
-from emulator.protocol import ApiError, not_found, validation
+from emulator.protocol import ApiError, not_found, operation, validation
 from emulator.recommender.measurement import Measurement, measure, project, report
 from model_registry.artifact.tarball import read_members
 
@@ -84,6 +84,7 @@ class Recommender:
         return sagemaker_backends[self.ctx.account][self.ctx.region]
 
     # --- API -------------------------------------------------------------------------------
+    @operation("SageMaker.CreateInferenceRecommendationsJob")
     def create(self, params: dict[str, Any]) -> dict[str, Any]:
         name = params["JobName"]
         if name in self.jobs:
@@ -112,15 +113,18 @@ class Recommender:
             raise not_found(f"Inference recommendations job {name}")
         return self.jobs[name]
 
+    @operation("SageMaker.DescribeInferenceRecommendationsJob")
     def describe(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._job(params["JobName"]).describe()
 
+    @operation("SageMaker.ListInferenceRecommendationsJobSteps")
     def list_steps(self, params: dict[str, Any]) -> dict[str, Any]:
         steps = self._job(params["JobName"]).steps
         if params.get("Status"):
             steps = [s for s in steps if s["Status"] == params["Status"]]
         return {"Steps": steps}
 
+    @operation("SageMaker.StopInferenceRecommendationsJob")
     def stop(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params["JobName"])
         if job.status in ("PENDING", "IN_PROGRESS"):
@@ -128,6 +132,7 @@ class Recommender:
             job.stop.set()
         return {}
 
+    @operation("SageMaker.GetScalingConfigurationRecommendation")
     def scaling(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params["InferenceRecommendationsJobName"])
         rec = next((r for r in job.recommendations if r["RecommendationId"] == params.get("RecommendationId")), None)
