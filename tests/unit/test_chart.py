@@ -1,6 +1,6 @@
-"""The recommender's chart says what it claims: it marks the choice and the SLA and numbers
-every candidate without a label over another. Checked on matplotlib's Figure objects, and
-the PNG's header for its size."""
+"""The charts say what they claim: the recommender's marks the choice and the SLA and numbers
+every candidate without a label over another; the serving benchmark's draws each curve and
+the 3 ms bar. Checked on matplotlib's Figure objects, and the PNG's header for its size."""
 
 import copy
 import itertools
@@ -10,6 +10,8 @@ import struct
 import pytest
 from matplotlib.collections import PathCollection
 
+from bench.serving_chart import LoadPoint, best_of_rounds, read_points
+from bench.serving_chart import figure as serving_figure
 from pipelines.charts.candidates import candidates_figure, write_candidates_chart
 from pipelines.charts.figure import DPI
 from pipelines.charts.placement import text_box
@@ -17,6 +19,8 @@ from steps.candidates import known_instance_types
 from steps.decision import DecisionInputs, decide
 from steps.results import document
 from tests.conftest import FIXTURES
+
+REPO = FIXTURES.parent.parent
 
 
 def results(max_latency_ms: float = 20.0, job_file: str = "ir_job_default.json") -> dict:
@@ -86,3 +90,27 @@ def test_without_a_choice_there_is_no_star_and_a_set_aside_candidate_is_listed()
     table = fig.axes[1].tables[0]
     assert table[6, 0].get_text().get_text() == "-"
     assert table[6, 7].get_text().get_text() == "set aside: no ModelLatency"
+
+
+def test_the_serving_chart_draws_each_configuration_and_the_3_ms_bar():
+    doc = json.loads((REPO / "docs" / "serving-throughput-p99.json").read_text())
+    ax = serving_figure(best_of_rounds(read_points(doc))).axes[0]
+    (bar,) = sla_lines(ax)
+    assert bar.get_ydata()[0] == 3.0 and ax.get_yscale() == "log"
+    curves = {ln.get_label(): len(ln.get_xdata()) for ln in ax.lines if ln is not bar}
+    assert curves == {
+        "ours, 2 workers: best 23,619 req/s at p99 2.60 ms": 1,
+        "ours, 1 worker: best 16,008 req/s at p99 0.58 ms": 1,
+        "reference, 2 workers: best 1,356 req/s at p99 1,027 ms": 2,
+        "reference, 1 worker: best 783 req/s at p99 1,506 ms": 1,
+    }
+
+
+def test_a_sweep_keeps_the_best_round_of_each_connection_count():
+    runs = [
+        LoadPoint("ours", 2, 9000, 1.0, 4),
+        LoadPoint("ours", 2, 9500, 1.1, 4),
+        LoadPoint("ours", 2, 12000, 2.0, 8),
+        LoadPoint("ours", 1, 8000, 1.0, 4),
+    ]
+    assert sorted(best_of_rounds(runs), key=lambda p: (p.workers, p.rps)) == [runs[3], runs[1], runs[2]]
