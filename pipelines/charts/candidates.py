@@ -13,6 +13,7 @@ of the table beneath; the SLA as a dashed line; the choice as a star.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ WITHIN, ABOVE, CHOSEN = "#2c6fbb", "#e67e22", "#1e8449"
 CHOSEN_FILL = "#d5f5e3"
 # Layout in inches: title, plot, axis labels, then one table line per candidate.
 _WIDTH, _TITLE, _PLOT, _AXIS, _LINE, _BOTTOM = 10.0, 0.9, 4.0, 0.75, 0.27, 0.25
-_LEFT, _LEGEND = 0.9, 2.7
+_LEFT, _LEGEND, _RIGHT = 0.9, 2.7, 0.3
 
 
 @dataclass(frozen=True)
@@ -53,13 +54,13 @@ def rows(results: dict[str, Any]) -> list[Row]:
     items = sorted(
         results["candidates"]["items"], key=lambda c: (bool(c["excluded_reason"]), c["cost_per_inference"] or 0)
     )
-    out, number = [], 0
+    numbers = itertools.count(1)
+    out = []
     for c in items:
         valid = not c["excluded_reason"]
-        number += valid
         out.append(
             Row(
-                number=number if valid else None,
+                number=next(numbers) if valid else None,
                 instance_type=c["instance_type"] or "?",
                 environment=" ".join(f"{k}={v}" for k, v in sorted(c["environment"].items())) or "-",
                 latency_ms=c["model_latency_ms"] or 0,
@@ -180,7 +181,8 @@ def candidates_figure(results: dict[str, Any]) -> Figure:
     plot_width = (_WIDTH - _LEFT - _LEGEND) / _WIDTH
     ax = fig.add_axes((_LEFT / _WIDTH, (_BOTTOM + table_in + _AXIS) / height, plot_width, _PLOT / height))
     _scatter(ax, shown, sla, percentile)
-    _table(fig.add_axes((_LEFT / _WIDTH, _BOTTOM / height, 1 - 1.3 * _LEFT / _WIDTH, table_in / height)), all_rows, sla)
+    table_width = (_WIDTH - _LEFT - _RIGHT) / _WIDTH
+    _table(fig.add_axes((_LEFT / _WIDTH, _BOTTOM / height, table_width, table_in / height)), all_rows, sla)
     return fig
 
 
