@@ -23,6 +23,8 @@ RUNTIME = [
     "tl2cgen>=1.0,<1.1",
     "uvloop>=0.19,<1",
     "httptools>=0.6,<1",
+    # The client's charts (pipelines/charts); the pipeline steps never import it.
+    "matplotlib>=3.8,<4",
     "moto[server]==5.2.5",
 ]
 

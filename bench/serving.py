@@ -24,6 +24,8 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench import serving_chart
+
 REPO = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 
@@ -172,32 +174,6 @@ def example_model() -> tuple[Path, list[bytes]]:
     return out / "model.tar.gz", [b.strip() for _, b in sorted(payload.bodies.items())][:50]
 
 
-def chart(runs: list[Run], path: Path) -> None:
-    from steps.chart import BLUE, GREEN, GREY, ORANGE, Chart, Point, RefLine, Series
-
-    colors = {("ours", 2): GREEN, ("ours", 1): BLUE, ("reference", 2): ORANGE, ("reference", 1): GREY}
-    series = []
-    for (name, workers), color in colors.items():
-        pts = sorted((r for r in runs if (r.server, r.workers) == (name, workers)), key=lambda r: r.connections)
-        best = {}
-        for r in pts:  # one point per concurrency level: the best of the rounds
-            if r.connections not in best or r.rps > best[r.connections].rps:
-                best[r.connections] = r
-        points = [Point(r.rps, r.p99_ms, f"C{r.connections}") for r in best.values()]
-        series.append(Series(f"{name} {workers}W", color, points, connect=True))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(
-        Chart(
-            "Model server: throughput vs p99",
-            "requests per second",
-            "p99 latency (ms, log scale)",
-            series,
-            [RefLine(3.0, "3 MS")],
-            log_y=True,
-        ).png()
-    )
-
-
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", type=Path, help="model.tar.gz (default: the example model)")
@@ -246,7 +222,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in breakdown.items():
         if name != "xgboost version":
             print(f"  {name:<42} {value:8.1f}")
-    chart(runs, args.chart)
+    points = [serving_chart.LoadPoint(r.server, r.workers, r.rps, r.p99_ms, r.connections) for r in runs]
+    note = f"wrk on this machine, {args.duration} s per run; each point the best of {args.rounds} rounds"
+    serving_chart.write(serving_chart.best_of_rounds(points), args.chart, note)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"runs": [asdict(r) for r in runs], "in_process_us": breakdown}, indent=2))
     print(f"\nchart: {args.chart}\nraw:   {args.json}")

@@ -24,8 +24,8 @@ from emulator.endpoints import Endpoints
 from emulator.events import EventBus
 from emulator.lambdas import Lambdas
 from emulator.pipeline_engine import PipelineEngine
-from emulator.protocol import ApiError, Operations, error_response, json_response
-from emulator.recommender import Recommender
+from emulator.protocol import ApiError, Operations, error_response, json_response, operation
+from emulator.recommender.jobs import Recommender
 
 log = logging.getLogger("rtb_mlops.emulator")
 _INVOKE = re.compile(r"^/endpoints/([^/]+)/invocations$")
@@ -41,32 +41,14 @@ class Emulator:
         self.recommender = Recommender(self.ctx)
         self.pipelines = PipelineEngine(self.ctx, self.lambdas)
         self.started = time.time()
-        self.sagemaker = self._sagemaker_operations()
+        self.sagemaker = Operations("SageMaker")
+        self.runtime = Operations("SageMakerRuntime")
         self.events = Operations("AWSEvents")
-        self.events.add("PutEvents", self._put_events)
+        for service in (self.sagemaker, self.runtime, self.events):
+            for implementation in (self.endpoints, self.recommender, self.pipelines, self):
+                service.register(implementation)
         self.moto = DomainDispatcherApplication(create_backend_app)
         moto_fixes.subscribe(self._approval_changed)
-
-    def _sagemaker_operations(self) -> Operations:
-        ops = Operations("SageMaker")
-        for name, handler in {
-            "CreateEndpoint": self.endpoints.create,
-            "UpdateEndpoint": self.endpoints.update,
-            "DeleteEndpoint": self.endpoints.delete,
-            "CreateInferenceRecommendationsJob": self.recommender.create,
-            "DescribeInferenceRecommendationsJob": self.recommender.describe,
-            "ListInferenceRecommendationsJobSteps": self.recommender.list_steps,
-            "StopInferenceRecommendationsJob": self.recommender.stop,
-            "GetScalingConfigurationRecommendation": self.recommender.scaling,
-            "StartPipelineExecution": self.pipelines.start,
-            "DescribePipelineExecution": self.pipelines.describe,
-            "ListPipelineExecutionSteps": self.pipelines.list_steps,
-            "ListPipelineExecutions": self.pipelines.list_executions,
-            "ListPipelineParametersForExecution": self.pipelines.list_parameters,
-            "StopPipelineExecution": self.pipelines.stop,
-        }.items():
-            ops.add(name, handler)
-        return ops
 
     # --- events the emulator emits ----------------------------------------------------------
     def _approval_changed(self, package: Any, previous: str | None) -> None:
@@ -82,6 +64,7 @@ class Emulator:
             [package.arn],
         )
 
+    @operation("AWSEvents.PutEvents")
     def _put_events(self, params: dict[str, Any]) -> dict[str, Any]:
         entries = []
         for entry in params.get("Entries", []):
@@ -113,9 +96,8 @@ class Emulator:
         try:
             match = _INVOKE.match(path)
             if match and environ.get("REQUEST_METHOD") == "POST":
-                return self._reply(
-                    start_response, *self.endpoints.invoke(match.group(1), body, environ.get("CONTENT_TYPE"))
-                )
+                invoke = self.runtime.handlers["InvokeEndpoint"]
+                return self._reply(start_response, *invoke(match.group(1), body, environ.get("CONTENT_TYPE")))
             if handler is not None:
                 return self._reply(start_response, *json_response(handler(json.loads(body or b"{}"))))
         except ApiError as err:

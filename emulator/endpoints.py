@@ -25,7 +25,7 @@ from emulator.context import Context
 from emulator.events import EventBus
 from emulator.model_servers import ModelServer
 from emulator.moto_fixes import endpoint_to_update
-from emulator.protocol import ApiError, validation
+from emulator.protocol import ApiError, operation, validation
 
 log = logging.getLogger("rtb_mlops.emulator")
 
@@ -48,6 +48,7 @@ class Endpoints:
         return sagemaker_backends[self.ctx.account][self.ctx.region]
 
     # --- API ---------------------------------------------------------------------------
+    @operation("SageMaker.CreateEndpoint")
     def create(self, params: dict[str, Any]) -> dict[str, Any]:
         name, config = params["EndpointName"], params["EndpointConfigName"]
         if name in self.backend.endpoints:
@@ -59,6 +60,7 @@ class Endpoints:
         threading.Thread(target=self._bring_up, args=(name, config, False), daemon=True).start()
         return {"EndpointArn": endpoint.arn}
 
+    @operation("SageMaker.UpdateEndpoint")
     def update(self, params: dict[str, Any]) -> dict[str, Any]:
         name, config = params["EndpointName"], params["EndpointConfigName"]
         try:
@@ -69,6 +71,7 @@ class Endpoints:
         threading.Thread(target=self._bring_up, args=(name, config, True), daemon=True).start()
         return {"EndpointArn": endpoint.arn}
 
+    @operation("SageMaker.DeleteEndpoint")
     def delete(self, params: dict[str, Any]) -> dict[str, Any]:
         name = params["EndpointName"]
         if name not in self.backend.endpoints:
@@ -77,6 +80,7 @@ class Endpoints:
         self.backend.delete_endpoint(name)
         return {}
 
+    @operation("SageMakerRuntime.InvokeEndpoint")
     def invoke(self, name: str, body: bytes, content_type: str | None) -> tuple[int, dict[str, str], bytes]:
         endpoint = self.backend.endpoints.get(name)
         if endpoint is None:

@@ -22,7 +22,7 @@ from emulator import pipeline_steps
 from emulator.context import Context
 from emulator.lambdas import Lambdas
 from emulator.pipeline_expr import ExpressionError, Scope
-from emulator.protocol import ApiError, validation
+from emulator.protocol import ApiError, operation, validation
 
 log = logging.getLogger("rtb_mlops.emulator")
 _STEP_REF = "Steps."
@@ -123,6 +123,7 @@ class PipelineEngine:
         return sagemaker_backends[self.ctx.account][self.ctx.region]
 
     # --- API ---------------------------------------------------------------------------------
+    @operation("SageMaker.StartPipelineExecution")
     def start(self, params: dict[str, Any]) -> dict[str, Any]:
         token = params.get("ClientRequestToken")
         if token and token in self.tokens:
@@ -157,15 +158,18 @@ class PipelineEngine:
             raise ApiError("ResourceNotFound", f"Pipeline execution '{arn}' does not exist.")
         return self.executions[arn]
 
+    @operation("SageMaker.DescribePipelineExecution")
     def describe(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._execution(params["PipelineExecutionArn"]).describe()
 
+    @operation("SageMaker.ListPipelineExecutionSteps")
     def list_steps(self, params: dict[str, Any]) -> dict[str, Any]:
         steps = [s.summary() for s in self._execution(params["PipelineExecutionArn"]).steps]
         if params.get("SortOrder", "Descending") == "Descending":
             steps.reverse()
         return {"PipelineExecutionSteps": steps}
 
+    @operation("SageMaker.ListPipelineExecutions")
     def list_executions(self, params: dict[str, Any]) -> dict[str, Any]:
         found = [e for e in self.executions.values() if e.pipeline == params["PipelineName"]]
         found.sort(key=lambda e: e.created, reverse=params.get("SortOrder", "Descending") == "Descending")
@@ -181,10 +185,12 @@ class PipelineEngine:
             ]
         }
 
+    @operation("SageMaker.ListPipelineParametersForExecution")
     def list_parameters(self, params: dict[str, Any]) -> dict[str, Any]:
         e = self._execution(params["PipelineExecutionArn"])
         return {"PipelineParameters": [{"Name": k, "Value": str(v)} for k, v in e.parameters.items()]}
 
+    @operation("SageMaker.StopPipelineExecution")
     def stop(self, params: dict[str, Any]) -> dict[str, Any]:
         e = self._execution(params["PipelineExecutionArn"])
         if e.status == "Executing":

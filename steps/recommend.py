@@ -1,7 +1,8 @@
 """The pipeline's Recommend step: run Inference Recommender on the registered version,
-choose, plan capacity, write `results.json` and a chart, and annotate the package.
+choose, plan capacity, write `results.json`, and annotate the package.
 
-Runs in a stock processing image: boto3 and the standard library only.
+Runs in a stock processing image: boto3 and the standard library only. The candidates
+chart is drawn on the client from `results.json` (pipelines/charts/candidates.py).
     python3 -m steps.recommend --model-package-arn ARN --role-arn ARN ...
 """
 
@@ -103,7 +104,6 @@ def run(args: argparse.Namespace, sm, out: TextIO = sys.stdout, sleep=time.sleep
     args.output_dir.mkdir(parents=True, exist_ok=True)
     doc = document(decision, job, scaling)
     (args.output_dir / "results.json").write_text(json.dumps(doc, indent=2, default=str) + "\n")
-    (args.output_dir / "candidates.png").write_bytes(report.chart(decision))
     for perf in job.get("EndpointPerformances") or []:
         m = perf.get("Metrics", {})
         print(

@@ -1,8 +1,10 @@
-"""What a person sees of a decision: a table of the candidates and a chart of the trade-off."""
+"""What a person reads of a decision in the step's log: a table of the candidates.
+
+(The chart of the same candidates is drawn on the client, from results.json:
+pipelines/charts/candidates.py.)"""
 
 from __future__ import annotations
 
-from steps.chart import BLUE, ORANGE, Chart, Point, RefLine, Series
 from steps.decision import Decision
 
 PER_MILLION = 1_000_000
@@ -24,28 +26,3 @@ def table(decision: Decision) -> str:
             f"{c.cost_per_inference * PER_MILLION:>12.4f}{c.cost_per_hour:>9.3f}  {note}"
         )
     return "\n".join(rows)
-
-
-def chart(decision: Decision) -> bytes:
-    sla = decision.inputs.max_latency_ms
-    valid = [c for c in decision.candidates if c.valid]
-
-    def points(within: bool) -> list[Point]:
-        return [
-            Point(
-                x=c.cost_per_inference * PER_MILLION,
-                y=c.model_latency_ms,
-                label=c.instance_type.removeprefix("ml.") + (" CHOSEN" if c is decision.choice else ""),
-                highlight=c is decision.choice,
-            )
-            for c in valid
-            if c.meets_sla(sla) == within
-        ]
-
-    return Chart(
-        title="Inference Recommender candidates",
-        x_label="cost per million inferences (USD)",
-        y_label="model latency (ms)",
-        series=[Series("within SLA", BLUE, points(True)), Series("above SLA", ORANGE, points(False))],
-        ref_lines=[RefLine(sla, f"SLA {decision.inputs.latency_percentile} {sla:g} MS")],
-    ).png()

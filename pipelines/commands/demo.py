@@ -8,6 +8,9 @@ from pathlib import Path
 
 from pipelines.commands.common import add_config_flags
 
+# The Recommend step writes results.json only (it runs with boto3 alone); the chart is drawn here.
+CHART = Path("build/demo/recommender-candidates.png")
+
 
 def add(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("demo", help="run the whole flow on the embedded emulator and summarise it")
@@ -38,6 +41,10 @@ def run(args: argparse.Namespace) -> int:
     artifact, payload = _inputs(args)
     overrides = [*args.overrides, f"model.artifact={artifact}", f"model.sample_payload={payload}", "approval.mode=auto"]
     result = run_local(args.config, overrides, args.port, args.keep)
+    if result.results:
+        from pipelines.charts.candidates import write_candidates_chart
+
+        write_candidates_chart(result.results, CHART)
     summarise(result, args.keep)
     ok = result.execution is not None and result.execution.status == "Succeeded" and bool(result.predictions)
     return 0 if ok else 1
@@ -115,3 +122,4 @@ def _recommendation(results: dict, measurements: dict, p) -> None:
         f" {plan['fleet_cost_per_hour']:.2f} USD/h at peak"
     )
     p(f"  gate: {'passed' if results['gate']['passed'] else 'failed'}: {results['gate']['reason']}")
+    p(f"  chart: {CHART}")

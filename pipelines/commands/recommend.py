@@ -48,10 +48,15 @@ def run(args: argparse.Namespace) -> int:
     from steps.decision import decide
     from steps.recommend import decision_inputs
 
-    decision = decide(_read_job(args.job_json), decision_inputs(args), known_instance_types())
+    job = _read_job(args.job_json)
+    decision = decide(job, decision_inputs(args), known_instance_types())
     if args.table:
         print(report.table(decision), file=sys.stderr)
     if args.chart:
-        args.chart.write_bytes(report.chart(decision))
+        # Drawn from the document the Recommend step writes, as the local flow draws it.
+        from pipelines.charts.candidates import write_candidates_chart
+        from steps.results import document
+
+        write_candidates_chart(document(decision, job), args.chart)
     print(json.dumps(decision.summary(), indent=2))
     return 0 if decision.passed else 1

@@ -1,15 +1,10 @@
-"""Inference Recommender jobs that measure for real, on this machine.
+"""Inference Recommender jobs (state and API) that measure for real, on this machine.
 
-A job downloads the package's artifact and sample payload, starts the model server (one
-worker: one vCPU's worth) with each candidate environment, and load-tests it on 127.0.0.1
-over a few concurrency levels, bounded in time. The measurement becomes the job's
-`EndpointPerformances` (named for this machine). Other instance types are projections,
-said so in each recommendation's endpoint name and in the measurements JSON the job writes
-beside the sample payload:
-
-    max invocations/min = measured req/s per worker x vCPUs x efficiency x 60
-    model latency       = measured latency percentile at that load (ms, rounded up)
-    cost                = approximate list price per hour; per inference = hour / invocations
+A job downloads the package's artifact and sample payload and, for each candidate
+environment, has `measurement` load-test the model server on 127.0.0.1. The measurement
+becomes the job's `EndpointPerformances` (named for this machine); every instance type's
+recommendation is a projection of it, said so in its endpoint name and in the measurements
+JSON the job writes beside the sample payload.
 """
 
 from __future__ import annotations
@@ -17,46 +12,21 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from moto.core.utils import utcnow
 from moto.sagemaker.models import sagemaker_backends
 
-from emulator import loadtest, prices
+from emulator import prices
 from emulator.context import Context
-from emulator.model_servers import ModelServer
-from emulator.protocol import ApiError, not_found, validation
+from emulator.protocol import ApiError, not_found, operation, validation
+from emulator.recommender.measurement import Measurement, measure, project, report
 from model_registry.artifact.tarball import read_members
 
 log = logging.getLogger("rtb_mlops.emulator")
-# Scaling from one worker to one per vCPU is not free; a conservative allowance.
-EFFICIENCY = 0.8
-CONCURRENCY = (1, 2, 4, 8)
-
-
-def _load_seconds() -> float:
-    """Total load-test time per environment (default 12 s); tests shorten it."""
-    return float(os.environ.get("RTB_MLOPS_EMULATOR_LOADTEST_SECONDS", "12"))
-
-
-@dataclass
-class Measurement:
-    environment: dict[str, str]
-    levels: list[dict[str, Any]]
-    chosen: dict[str, Any]
-    percentile: str
-    tool: str
-
-    def endpoint_metrics(self) -> dict[str, int]:
-        """The API's EndpointMetrics/EndpointPerformances figures for the level chosen."""
-        return {
-            "MaxInvocations": int(self.chosen["rps"] * 60),
-            "ModelLatency": math.ceil(self.chosen[self.percentile]),
-        }
 
 
 @dataclass
@@ -114,6 +84,7 @@ class Recommender:
         return sagemaker_backends[self.ctx.account][self.ctx.region]
 
     # --- API -------------------------------------------------------------------------------
+    @operation("SageMaker.CreateInferenceRecommendationsJob")
     def create(self, params: dict[str, Any]) -> dict[str, Any]:
         name = params["JobName"]
         if name in self.jobs:
@@ -142,15 +113,18 @@ class Recommender:
             raise not_found(f"Inference recommendations job {name}")
         return self.jobs[name]
 
+    @operation("SageMaker.DescribeInferenceRecommendationsJob")
     def describe(self, params: dict[str, Any]) -> dict[str, Any]:
         return self._job(params["JobName"]).describe()
 
+    @operation("SageMaker.ListInferenceRecommendationsJobSteps")
     def list_steps(self, params: dict[str, Any]) -> dict[str, Any]:
         steps = self._job(params["JobName"]).steps
         if params.get("Status"):
             steps = [s for s in steps if s["Status"] == params["Status"]]
         return {"Steps": steps}
 
+    @operation("SageMaker.StopInferenceRecommendationsJob")
     def stop(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params["JobName"])
         if job.status in ("PENDING", "IN_PROGRESS"):
@@ -158,6 +132,7 @@ class Recommender:
             job.stop.set()
         return {}
 
+    @operation("SageMaker.GetScalingConfigurationRecommendation")
     def scaling(self, params: dict[str, Any]) -> dict[str, Any]:
         job = self._job(params["InferenceRecommendationsJobName"])
         rec = next((r for r in job.recommendations if r["RecommendationId"] == params.get("RecommendationId")), None)
@@ -240,12 +215,12 @@ class Recommender:
             job.steps[i]["Status"] = "IN_PROGRESS"
             key = json.dumps(env, sort_keys=True)
             if key not in measured:
-                measured[key] = self._measure(
-                    artifact, {**(container.get("Environment") or {}), **env}, bodies, percentile, sla, job
+                measured[key] = measure(
+                    artifact, {**(container.get("Environment") or {}), **env}, bodies, percentile, sla, job.stop
                 )
             m = measured[key]
             try:
-                rec = self._project(job, i, instance_type, env, m, percentile)
+                rec = self._recommendation(job, i, instance_type, env, m)
             except prices.UnknownInstanceType as exc:
                 job.steps[i].update(
                     Status="FAILED",
@@ -285,61 +260,18 @@ class Recommender:
             return thresholds[0].get("Percentile", "P99"), float(thresholds[0].get("ValueInMilliseconds", 100))
         return "P99", 100.0
 
-    def _measure(self, artifact, env, bodies, percentile: str, sla: float, job: Job) -> Measurement:
-        server = ModelServer(artifact, env, workers=1)
-        server.start()
-        try:
-            per_level = _load_seconds() / len(CONCURRENCY)
-            levels = []
-            for c in CONCURRENCY:
-                if job.stop.is_set():
-                    break
-                r = loadtest.run(server.url, bodies, c, per_level)
-                levels.append(
-                    {
-                        "connections": c,
-                        "seconds": round(r.seconds, 2),
-                        "requests": r.requests,
-                        "errors": r.errors,
-                        "rps": round(r.rps, 1),
-                        "P50": r.p50_ms,
-                        "P95": r.p95_ms,
-                        "P99": r.p99_ms,
-                        "tool": r.tool,
-                    }
-                )
-                log.info(
-                    "load test %s c=%d: %.0f req/s, p50 %.2f ms, p99 %.2f ms (%s)",
-                    env or "{}",
-                    c,
-                    r.rps,
-                    r.p50_ms,
-                    r.p99_ms,
-                    r.tool,
-                )
-        finally:
-            server.stop()
-        ok = [lv for lv in levels if lv[percentile] <= sla and lv["errors"] == 0]
-        chosen = max(ok, key=lambda lv: lv["rps"]) if ok else min(levels, key=lambda lv: lv[percentile])
-        return Measurement(env, levels, chosen, percentile, levels[0]["tool"] if levels else "")
-
     def _model_config(self, env: dict[str, str]) -> dict[str, Any]:
         return {
             "EnvironmentParameters": [{"Key": k, "ValueType": "String", "Value": v} for k, v in sorted(env.items())]
         }
 
-    def _project(self, job: Job, i: int, instance_type: str, env, m: Measurement, percentile: str) -> dict[str, Any]:
-        vcpus, hourly = prices.vcpus(instance_type), prices.hourly_usd(instance_type)
-        per_minute = max(1, int(m.chosen["rps"] * vcpus * EFFICIENCY * 60))
+    def _recommendation(
+        self, job: Job, i: int, instance_type: str, env: dict[str, str], m: Measurement
+    ) -> dict[str, Any]:
         now = utcnow()
         return {
             "RecommendationId": f"{job.request['JobName']}/{i + 1:08x}",
-            "Metrics": {
-                "CostPerHour": hourly,
-                "CostPerInference": hourly / (per_minute * 60),
-                "MaxInvocations": per_minute,
-                "ModelLatency": max(1, math.ceil(m.chosen[percentile])),
-            },
+            "Metrics": project(m, instance_type).metrics(),
             "EndpointConfiguration": {
                 "EndpointName": f"projection-{instance_type.replace('.', '-')}-from-local-measurement"[:63].rstrip("-"),
                 "VariantName": "AllTraffic",
@@ -354,14 +286,7 @@ class Recommender:
     def _write_report(self, job: Job, package: dict[str, Any], measured: list[Measurement]) -> None:
         bucket = package["SamplePayloadUrl"].removeprefix("s3://").split("/", 1)[0]
         uri = f"s3://{bucket}/rtb-mlops-emulator/inference-recommender/{job.request['JobName']}/measurements.json"
-        report = {
-            "job": job.request["JobName"],
-            "machine": {"cpus": os.cpu_count()},
-            "note": "MaxInvocations and ModelLatency of other instance types are projections of these measurements",
-            "projection": f"max invocations/min = measured req/s per worker x vCPUs x {EFFICIENCY} x 60",
-            "measurements": [asdict(m) for m in measured],
-        }
-        self.ctx.write_s3(uri, json.dumps(report, indent=2).encode())
+        self.ctx.write_s3(uri, json.dumps(report(job.request["JobName"], measured), indent=2).encode())
         log.info("inference recommender %s measurements: %s", job.request["JobName"], uri)
 
 
