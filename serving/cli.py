@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from serving.child import LIFELINE_FLAG, READY_FLAG, hold_lifeline, signal_ready
+from serving.limits import Limits
 from serving.server import Server, ServerError
 
 
@@ -30,6 +31,10 @@ def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--startup-timeout", type=float, default=300.0, help="seconds the workers may take to load (and compile)"
     )
+    p.add_argument(
+        "--max-worker-restarts", type=int, default=5, help="worker deaths a minute before the server gives up"
+    )
+    Limits.add_arguments(p)
     p.add_argument(READY_FLAG, dest="ready_fd", type=int, help=argparse.SUPPRESS)
     p.add_argument(LIFELINE_FLAG, dest="lifeline_fd", type=int, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
@@ -37,7 +42,15 @@ def configure(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     hold_lifeline(args.lifeline_fd)
-    server = Server(args.model_artifact, args.port, args.workers, args.predictor, args.startup_timeout)
+    server = Server(
+        args.model_artifact,
+        args.port,
+        args.workers,
+        args.predictor,
+        args.startup_timeout,
+        Limits.from_args(args),
+        args.max_worker_restarts,
+    )
     try:
         server.start()
     except ServerError as exc:

@@ -1,8 +1,11 @@
-"""HTTP/1.1 on asyncio with httptools: keep-alive, pipelining, bounded bodies.
+"""HTTP/1.1 on asyncio with httptools: keep-alive, pipelining, bounded heads, bodies and time.
 
 The request path is short on purpose: parse the head, collect the body, call the app,
 write one preassembled response. A malformed request gets a 400 and the connection closes;
-the process keeps serving everyone else.
+the process keeps serving everyone else. No client holds more than `Limits` allows: a head
+above the limit gets 431 before more of it is buffered, a request slower than the read
+timeout 408, an idle keep-alive connection is closed, and a connection above the worker's
+cap 503.
 """
 
 from __future__ import annotations
@@ -12,16 +15,25 @@ import asyncio
 import httptools
 
 from serving.app import MAX_PAYLOAD_BYTES, TOO_LARGE, InferenceApp, Response
+from serving.limits import Limits
 
 _REASONS = {
     200: b"OK",
     400: b"Bad Request",
     404: b"Not Found",
     405: b"Method Not Allowed",
+    408: b"Request Timeout",
     413: b"Payload Too Large",
     415: b"Unsupported Media Type",
+    431: b"Request Header Fields Too Large",
     500: b"Internal Server Error",
+    503: b"Service Unavailable",
 }
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_LINGER_SECONDS = 2.0
+HEAD_TOO_LARGE = Response(431, b"request line and headers above the limit\n")
+TIMED_OUT = Response(408, b"the request did not arrive in time\n")
+BUSY = Response(503, b"too many open connections to this worker\n")
 
 
 def encode(response: Response, keep_alive: bool) -> bytes:
@@ -37,12 +49,34 @@ def encode(response: Response, keep_alive: bool) -> bytes:
 
 
 class HttpProtocol(asyncio.Protocol):
-    __slots__ = ("app", "body", "content_type", "parser", "size", "too_large", "transport", "url")
+    __slots__ = (
+        "app",
+        "body",
+        "closing",
+        "completed_in_feed",
+        "connections",
+        "content_type",
+        "expect_continue",
+        "head_bytes",
+        "in_head",
+        "limits",
+        "parser",
+        "size",
+        "timer",
+        "too_large",
+        "transport",
+        "url",
+    )
 
-    def __init__(self, app: InferenceApp):
+    def __init__(self, app: InferenceApp, limits: Limits, connections: set[HttpProtocol]):
         self.app = app
+        self.limits = limits
+        self.connections = connections
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
+        self.timer: asyncio.TimerHandle | None = None
+        self.completed_in_feed = False
+        self.closing = False
         self._reset()
 
     def _reset(self) -> None:
@@ -51,24 +85,82 @@ class HttpProtocol(asyncio.Protocol):
         self.body: list[bytes] = []
         self.size = 0
         self.too_large = False
+        self.head_bytes = 0
+        self.in_head = False
+        self.expect_continue = False
 
+    # --- the connection ------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
+        if len(self.connections) >= self.limits.max_connections:
+            self._close_with(BUSY)
+            return
+        self.connections.add(self)
+        self._arm(self.limits.idle_timeout, None)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.connections.discard(self)
+        self._disarm()
+
+    def _arm(self, seconds: float, response: Response | None) -> None:
+        """Closes the connection after `seconds` (answering `response` first, if any)."""
+        self._disarm()
+        loop = asyncio.get_running_loop()
+        self.timer = loop.call_later(seconds, self._close_with, response)
+
+    def _disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
     def data_received(self, data: bytes) -> None:
+        if self.closing:
+            return
+        self.completed_in_feed = False
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
-            self._close_with(Response(400, b"protocol upgrades are not supported\n"))
+            # The request before the upgrade has had its answer; what follows is not HTTP/1.1.
+            if self.completed_in_feed:
+                self._close_with(None)
+            else:
+                self._close_with(Response(400, b"protocol upgrades are not supported\n"))
+            return
         except httptools.HttpParserError as exc:
             self._close_with(Response(400, f"malformed HTTP request: {exc}\n".encode()))
+            return
+        if self.in_head:
+            # httptools buffers a header until it is whole, so count raw bytes. Where a message
+            # ended in this chunk the next head's share of it is unknown, but at most one read.
+            self.head_bytes = 0 if self.completed_in_feed else self.head_bytes + len(data)
+            if self.head_bytes > self.limits.max_head_bytes:
+                self._close_with(HEAD_TOO_LARGE)
 
-    def _close_with(self, response: Response) -> None:
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(encode(response, keep_alive=False))
-            self.transport.close()
+    def _close_with(self, response: Response | None) -> None:
+        """Answers `response` (if any) and closes.
 
-    # httptools callbacks
+        With an answer, the close lingers: unread bytes from the client at close() make the
+        kernel send a reset, which can destroy the answer before the client reads it. So we
+        half-close, drop what still comes for a moment, then close.
+        """
+        self._disarm()
+        transport = self.transport
+        if transport is None or transport.is_closing() or self.closing:
+            return
+        self.closing = True
+        if response is None:
+            transport.close()
+            return
+        transport.write(encode(response, keep_alive=False))
+        if transport.can_write_eof():
+            transport.write_eof()
+        self.timer = asyncio.get_running_loop().call_later(_LINGER_SECONDS, transport.close)
+
+    # --- httptools callbacks -----------------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self.in_head = True
+        self._arm(self.limits.read_timeout, TIMED_OUT)
+
     def on_url(self, url: bytes) -> None:
         self.url += url
 
@@ -79,6 +171,14 @@ class HttpProtocol(asyncio.Protocol):
         elif name == b"content-length" and value.isdigit() and int(value) > MAX_PAYLOAD_BYTES:
             # Refuse before reading a body that large; the connection cannot be reused.
             self._close_with(TOO_LARGE)
+        elif name == b"expect" and value.lower() == b"100-continue":
+            self.expect_continue = True
+
+    def on_headers_complete(self) -> None:
+        self.in_head = False
+        if self.expect_continue and self.transport is not None and not self.transport.is_closing():
+            # The client waits for this before sending the body.
+            self.transport.write(_CONTINUE)
 
     def on_body(self, body: bytes) -> None:
         if self.too_large:
@@ -89,6 +189,7 @@ class HttpProtocol(asyncio.Protocol):
             self.too_large, self.body = True, []
 
     def on_message_complete(self) -> None:
+        self.completed_in_feed = True
         if self.transport is None or self.transport.is_closing():
             return
         if self.too_large:
@@ -101,6 +202,9 @@ class HttpProtocol(asyncio.Protocol):
             response = Response(500, f"internal error: {type(exc).__name__}: {exc}\n".encode())
         keep_alive = self.parser.should_keep_alive()
         self.transport.write(encode(response, keep_alive))
-        if not keep_alive:
-            self.transport.close()
         self._reset()
+        if keep_alive:
+            self._arm(self.limits.idle_timeout, None)
+        else:
+            self.closing = True
+            self.transport.close()

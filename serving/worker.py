@@ -1,6 +1,6 @@
 """One worker process: load the model safely, pick a predictor, serve on an inherited socket.
 
-python -m serving.worker --fd N --model-artifact PATH [--predictor KIND] --ready-fd R --lifeline-fd L
+python -m serving.worker --fd N --model-artifact PATH [--predictor KIND] [limits] --ready-fd R --lifeline-fd L
 (started by `serving.server` through `serving.child.spawn`, which adds the last two).
 """
 
@@ -21,6 +21,7 @@ from model_registry.artifact.validate import load_artifact
 from serving.app import InferenceApp
 from serving.child import LIFELINE_FLAG, READY_FLAG, hold_lifeline, signal_ready
 from serving.http import HttpProtocol
+from serving.limits import Limits
 from serving.predictors import load_predictor
 
 log = logging.getLogger("rtb_mlops.serving")
@@ -34,9 +35,10 @@ def build_app(artifact: Path, kind: str) -> InferenceApp:
     return InferenceApp(predictor)
 
 
-async def serve(sock: socket.socket, app: InferenceApp, ready_fd: int) -> None:
+async def serve(sock: socket.socket, app: InferenceApp, limits: Limits, ready_fd: int) -> None:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: HttpProtocol(app), sock=sock, backlog=2048)
+    connections: set[HttpProtocol] = set()
+    server = await loop.create_server(lambda: HttpProtocol(app, limits, connections), sock=sock, backlog=2048)
     stop = loop.create_future()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, lambda: stop.done() or stop.set_result(None))
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--fd", type=int, required=True)
     p.add_argument("--model-artifact", type=Path, required=True)
     p.add_argument("--predictor", choices=["auto", "xgboost", "compiled"], default="auto")
+    Limits.add_arguments(p)
     p.add_argument(READY_FLAG, dest="ready_fd", type=int, required=True)
     p.add_argument(LIFELINE_FLAG, dest="lifeline_fd", type=int, required=True)
     args = p.parse_args(argv)
@@ -60,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     sock = socket.socket(fileno=args.fd)
     import uvloop
 
-    uvloop.run(serve(sock, app, args.ready_fd))
+    uvloop.run(serve(sock, app, Limits.from_args(args), args.ready_fd))
     return 0
 
 

@@ -17,8 +17,9 @@ from tests.conftest import GUIDANCE_ROW, GUIDANCE_SCORE, REPO
 pytestmark = pytest.mark.integration
 
 
-def start_server(model, workers: int) -> tuple[Child, int]:
+def start_server(model, workers: int, *flags: str) -> tuple[Child, int]:
     cmd = [sys.executable, "-m", "serving", "--model-artifact", str(model), "--port", "0", "--workers", str(workers)]
+    cmd += flags
     child = spawn(cmd, cwd=REPO, stdout=subprocess.DEVNULL)
     line = child.wait_ready(300)
     match = re.search(rf"at http://(127\.0\.0\.1):(\d+) \({workers} workers, predictor compiled\)", line)
@@ -99,6 +100,79 @@ def test_statuses_over_http(server):
     assert request(port, "POST", "/invocations", b"{}", {"Content-Type": "application/json"})[0] == 415
     status, body = request(port, "POST", "/invocations", b"1,2")
     assert status == 400 and b"2 fields, expected 7" in body
+
+
+def test_a_head_above_the_limit_gets_431_and_the_server_keeps_serving(server):
+    _, port = server
+    head = b"POST /invocations HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 300_000 + b"\r\n\r\n"
+    assert raw(port, head).startswith(b"HTTP/1.1 431")
+    assert request(port, "POST", "/invocations", GUIDANCE_ROW)[0] == 200
+
+
+def test_expect_100_continue_is_answered_before_the_body_is_sent(server):
+    _, port = server
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nExpect: 100-continue\r\n"
+                  b"Content-Length: %d\r\n\r\n" % len(GUIDANCE_ROW))  # fmt: skip
+        assert s.recv(4096) == b"HTTP/1.1 100 Continue\r\n\r\n"
+        s.sendall(GUIDANCE_ROW)
+        assert s.recv(4096).startswith(b"HTTP/1.1 200 OK")
+
+
+def test_an_upgrade_request_gets_one_response(server):
+    _, port = server
+    reply = raw(port, b"GET /ping HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+    assert reply.count(b"HTTP/1.1 ") == 1 and reply.startswith(b"HTTP/1.1 200")
+
+
+@pytest.fixture(scope="module")
+def strict_server(example_model):
+    limits = ["--read-timeout", "1", "--idle-timeout", "1", "--max-connections", "3"]
+    child, port = start_server(example_model.model_path, 1, *limits)
+    yield port
+    child.stop()
+
+
+def test_a_request_that_never_finishes_gets_408(strict_server):
+    started = time.monotonic()
+    reply = raw(strict_server, b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n1,2")
+    assert reply.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 4
+
+
+def test_an_idle_keep_alive_connection_is_closed(strict_server):
+    with socket.create_connection(("127.0.0.1", strict_server), timeout=5) as s:
+        s.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        assert s.recv(4096) == b""  # closed by the server, not by our 5 s timeout
+        assert time.monotonic() - started < 4
+
+
+def test_connections_above_the_cap_get_503_and_the_others_keep_working(strict_server):
+    held = [socket.create_connection(("127.0.0.1", strict_server), timeout=5) for _ in range(3)]
+    try:
+        time.sleep(0.2)  # the worker accepts them
+        assert raw(strict_server, b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n").startswith(b"HTTP/1.1 503")
+        held[0].sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert held[0].recv(4096).startswith(b"HTTP/1.1 200")
+    finally:
+        for s in held:
+            s.close()
+
+
+def test_a_killed_worker_is_replaced_and_a_crash_loop_stops_the_server(example_model):
+    child, port = start_server(example_model.model_path, 2, "--max-worker-restarts", "1")
+    supervisor = psutil.Process(child.proc.pid)
+    first = supervisor.children()[0]
+    first.kill()
+    deadline = time.monotonic() + 60
+    while {p.pid for p in supervisor.children()} & {first.pid} or len(supervisor.children()) < 2:
+        assert time.monotonic() < deadline, "the worker was not replaced"
+        time.sleep(0.2)
+    assert request(port, "POST", "/invocations", b"4,7,0,0,0,39,1")[0] == 200
+    supervisor.children()[0].kill()  # the second death within a minute: more than allowed
+    assert child.proc.wait(30) == 1
+    child.cut()
 
 
 def test_sigterm_stops_everything_cleanly(server):
