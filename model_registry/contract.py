@@ -17,6 +17,13 @@ from dataclasses import dataclass, field, fields
 MAX_VALUE_LENGTH = 256
 _ALLOWED_PUNCTUATION = set("_.:/=+-@")
 
+# The keys other packages read one by one (the Recommendation's fields are the rest of the
+# contract, and each of these names one of them; a test holds the two together).
+RECOMMENDATION_JOB_NAME = "recommendation_job_name"
+RECOMMENDATION_ID = "recommendation_id"
+RECOMMENDED_INSTANCE_TYPE = "recommended_instance_type"
+RECOMMENDED_INSTANCE_COUNT = "recommended_instance_count"
+# Written by others than the Recommend step: the gate, and registration.
 GATE_DECISION = "gate_decision"
 ARTIFACT_SHA256 = "model_artifact_sha256"
 PASSED = "passed"

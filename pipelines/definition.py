@@ -41,6 +41,7 @@ from sagemaker.mlops.workflow.steps import ProcessingStep
 from sagemaker.serve.model_builder import ModelBuilder
 
 from model_registry.aws import boto_session
+from model_registry.contract import ARTIFACT_SHA256
 from pipelines.code_bundle import STEPS_PACKAGES, CodeBundle, collect
 from pipelines.config import PipelineConfig
 
@@ -173,7 +174,7 @@ def _register_step(cfg: PipelineConfig, p: Parameters, sess: PipelineSession) ->
         domain="MACHINE_LEARNING",
         task="CLASSIFICATION",
         sample_payload_url=p.payload,
-        customer_metadata_properties={"model_artifact_sha256": p.sha256},
+        customer_metadata_properties={ARTIFACT_SHA256: p.sha256},
         metadata_properties=MetadataProperties(
             commit_id=p.commit, repository=REPOSITORY, generated_by=ExecutionVariables.PIPELINE_EXECUTION_ARN
         ),

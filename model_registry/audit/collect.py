@@ -20,7 +20,7 @@ from model_registry.audit.evidence import (
     RecommendationEvidence,
     StepEvidence,
 )
-from model_registry.contract import ARTIFACT_SHA256, GATE_DECISION
+from model_registry.contract import ARTIFACT_SHA256, GATE_DECISION, RECOMMENDATION_ID, RECOMMENDATION_JOB_NAME
 
 TAG_PACKAGE = "rtb-mlops:model-package-arn"
 _EXECUTION = re.compile(r"arn:aws[a-z\-]*:sagemaker:[^:]+:\d{12}:pipeline/[^/]+/execution/[^/]+")
@@ -121,7 +121,7 @@ def _execution(c: Clients, arn: str) -> ExecutionEvidence | None:
 
 
 def _recommendation(c: Clients, metadata: dict[str, str]) -> RecommendationEvidence | None:
-    job = metadata.get("recommendation_job_name")
+    job = metadata.get(RECOMMENDATION_JOB_NAME)
     if not job:
         return None
     try:
@@ -143,7 +143,7 @@ def _recommendation(c: Clients, metadata: dict[str, str]) -> RecommendationEvide
                 "cost_per_hour": m.get("CostPerHour"),
             }
         )
-    chosen_id = metadata.get("recommendation_id")
+    chosen_id = metadata.get(RECOMMENDATION_ID)
     chosen = next((r for r in rows if r["recommendation_id"] == chosen_id), {})
     return RecommendationEvidence(job, d["Status"], chosen, [r for r in rows if r is not chosen])
 

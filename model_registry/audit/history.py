@@ -10,6 +10,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from model_registry import packages
+from model_registry.contract import GATE_DECISION, RECOMMENDED_INSTANCE_COUNT, RECOMMENDED_INSTANCE_TYPE
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,8 @@ def history(sm: BaseClient, group: str) -> list[VersionRow]:
         m = p.customer_metadata
         decided = p.approval_status != packages.PENDING
         recommended = (
-            f"{m['recommended_instance_type']} x{m.get('recommended_instance_count', '?')}"
-            if m.get("recommended_instance_type")
+            f"{m[RECOMMENDED_INSTANCE_TYPE]} x{m.get(RECOMMENDED_INSTANCE_COUNT, '?')}"
+            if m.get(RECOMMENDED_INSTANCE_TYPE)
             else "-"
         )
         if p.arn in serving:
@@ -73,7 +74,7 @@ def history(sm: BaseClient, group: str) -> list[VersionRow]:
                 status=p.approval_status,
                 by=(p.last_modified_by or p.created_by) if decided else p.created_by,
                 when=(p.last_modified_time or p.creation_time) if decided else p.creation_time,
-                gate=m.get("gate_decision", "-"),
+                gate=m.get(GATE_DECISION, "-"),
                 recommended=recommended,
                 deployed=deployed,
             )

@@ -1,6 +1,14 @@
+from dataclasses import fields
+
 import pytest
 
 from model_registry.contract import (
+    ARTIFACT_SHA256,
+    GATE_DECISION,
+    RECOMMENDATION_ID,
+    RECOMMENDATION_JOB_NAME,
+    RECOMMENDED_INSTANCE_COUNT,
+    RECOMMENDED_INSTANCE_TYPE,
     MissingRecommendation,
     Recommendation,
     decode_environment,
@@ -53,3 +61,9 @@ def test_environment_encoding_fits_the_api_pattern():
 def test_free_text_is_cleaned_for_metadata():
     assert metadata_text("failed: latency (25 ms) > SLA, see log") == "failed: latency 25 ms SLA see log"
     assert len(metadata_text("x" * 400)) == 256
+
+
+def test_the_keys_read_one_by_one_are_recommendation_fields():
+    names = {f.name for f in fields(Recommendation)}
+    assert {RECOMMENDATION_JOB_NAME, RECOMMENDATION_ID, RECOMMENDED_INSTANCE_TYPE, RECOMMENDED_INSTANCE_COUNT} <= names
+    assert names.isdisjoint({GATE_DECISION, ARTIFACT_SHA256})
