@@ -12,9 +12,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from deploy_lambda.settings import Settings
+from model_registry.names import ENDPOINT_CHANGE, EVENT_SOURCE, PACKAGE_CHANGE
 
-PACKAGE_CHANGE = "SageMaker Model Package State Change"
-ENDPOINT_CHANGE = "SageMaker Endpoint State Change"
 _PACKAGE_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:([a-z0-9\-]+):(\d{12}):model-package/([^/]+)/(\d+)")
 
 
@@ -43,8 +42,8 @@ def _detail(event: Any, detail_type: str) -> dict:
     """The event's detail, if the event is SageMaker's and of this type."""
     if not isinstance(event, dict):
         raise Skip(f"event is a {type(event).__name__}, not an EventBridge event object")
-    if event.get("source") != "aws.sagemaker":
-        raise Skip(f"source {event.get('source')!r} is not aws.sagemaker")
+    if event.get("source") != EVENT_SOURCE:
+        raise Skip(f"source {event.get('source')!r} is not {EVENT_SOURCE}")
     detail = event.get("detail")
     if not isinstance(detail, dict):
         raise Skip("event has no 'detail' object")

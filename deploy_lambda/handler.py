@@ -16,11 +16,12 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from deploy_lambda.deploy import Deployer, EndpointBusy, NotDeployable, note
-from deploy_lambda.events import ENDPOINT_CHANGE, Skip, endpoint_event, package_event
+from deploy_lambda.events import Skip, endpoint_event, package_event
 from deploy_lambda.resources import Conflict
 from deploy_lambda.settings import Settings
 from model_registry.aws import client
 from model_registry.contract import MissingRecommendation
+from model_registry.names import ENDPOINT_CHANGE
 
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 

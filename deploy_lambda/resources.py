@@ -12,10 +12,10 @@ import re
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from deploy_lambda.settings import VARIANT, Settings
+from deploy_lambda.settings import Settings
 from model_registry.contract import Recommendation
+from model_registry.names import TAG_PACKAGE, VARIANT
 
-TAG_PACKAGE = "rtb-mlops:model-package-arn"
 _VERSION = re.compile(r":model-package/[^/]+/(\d+)$")
 
 

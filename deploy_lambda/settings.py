@@ -9,7 +9,6 @@ from dataclasses import dataclass
 _NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _ROLE = re.compile(r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 STRATEGIES = ("all_at_once", "canary", "linear")
-VARIANT = "AllTraffic"
 
 
 class SettingsError(ValueError):

@@ -26,6 +26,7 @@ from emulator.events import EventBus
 from emulator.model_servers import ModelServer
 from emulator.moto_fixes import endpoint_to_update
 from emulator.protocol import ApiError, validation
+from model_registry.names import ENDPOINT_CHANGE, EVENT_SOURCE, VARIANT
 
 log = logging.getLogger("rtb_mlops.emulator")
 
@@ -103,7 +104,7 @@ class Endpoints:
             )
         headers = {
             "Content-Type": r.getheader("Content-Type", "text/csv"),
-            "x-Amzn-Invoked-Production-Variant": "AllTraffic",
+            "x-Amzn-Invoked-Production-Variant": VARIANT,
         }
         return 200, headers, data
 
@@ -199,4 +200,4 @@ class Endpoints:
         }
         if endpoint.failure_reason:
             detail["FailureReason"] = endpoint.failure_reason
-        self.bus.publish("aws.sagemaker", "SageMaker Endpoint State Change", detail, [endpoint.arn])
+        self.bus.publish(EVENT_SOURCE, ENDPOINT_CHANGE, detail, [endpoint.arn])

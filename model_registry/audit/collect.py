@@ -21,8 +21,8 @@ from model_registry.audit.evidence import (
     StepEvidence,
 )
 from model_registry.contract import ARTIFACT_SHA256, GATE_DECISION, RECOMMENDATION_ID, RECOMMENDATION_JOB_NAME
+from model_registry.names import TAG_PACKAGE
 
-TAG_PACKAGE = "rtb-mlops:model-package-arn"
 _EXECUTION = re.compile(r"arn:aws[a-z\-]*:sagemaker:[^:]+:\d{12}:pipeline/[^/]+/execution/[^/]+")
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from deploy_lambda.names import resource_name
 from model_registry.audit.evidence import Audit, Finding
 from model_registry.contract import PASSED, RECOMMENDED_INSTANCE_COUNT, RECOMMENDED_INSTANCE_TYPE
+from model_registry.names import resource_name
 
 
 def artifact_changed(a: Audit) -> list[Finding]:

@@ -13,10 +13,10 @@ from botocore.exceptions import ClientError
 from deploy_lambda import handler as handler_module
 from deploy_lambda.deploy import EndpointBusy, NotDeployable
 from deploy_lambda.handler import handler
-from deploy_lambda.names import resource_name
 from deploy_lambda.settings import Settings, SettingsError
 from model_registry import packages
 from model_registry.contract import MissingRecommendation, Recommendation
+from model_registry.names import resource_name
 from tests.conftest import FIXTURES
 from tests.unit.test_registry import registration
 
