@@ -21,6 +21,7 @@ from model_registry.audit.evidence import (
     StepEvidence,
 )
 from model_registry.contract import ARTIFACT_SHA256, GATE_DECISION, RECOMMENDATION_ID, RECOMMENDATION_JOB_NAME
+from model_registry.endpoints import package_of_model
 from model_registry.names import TAG_PACKAGE
 
 _EXECUTION = re.compile(r"arn:aws[a-z\-]*:sagemaker:[^:]+:\d{12}:pipeline/[^/]+/execution/[^/]+")
@@ -45,8 +46,7 @@ def _endpoint(c: Clients, name: str) -> tuple[EndpointEvidence, ConfigEvidence, 
     cfg = c.sm.describe_endpoint_config(EndpointConfigName=e["EndpointConfigName"])
     variant = cfg["ProductionVariants"][0]
     model = c.sm.describe_model(ModelName=variant["ModelName"])
-    container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
-    package_arn = container.get("ModelPackageName", "")
+    package_arn = package_of_model(model) or ""
     if not package_arn:
         raise AuditError(f"endpoint {name} serves model {variant['ModelName']}, which is not made from a model package")
     tags = {t["Key"]: t["Value"] for t in c.sm.list_tags(ResourceArn=cfg["EndpointConfigArn"]).get("Tags", [])}

@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from model_registry import packages
 from model_registry.contract import GATE_DECISION, RECOMMENDED_INSTANCE_COUNT, RECOMMENDED_INSTANCE_TYPE
+from model_registry.endpoints import package_of_model
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def _serving(sm: BaseClient) -> dict[str, str]:
                 model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
             except ClientError:
                 continue
-            arn = (model.get("PrimaryContainer") or {}).get("ModelPackageName")
+            arn = package_of_model(model)
             if arn:
                 out.setdefault(arn, []).append(e["EndpointName"])
     return {k: ", ".join(v) for k, v in out.items()}
