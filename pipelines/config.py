@@ -14,6 +14,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from model_registry import deploy_bounds
 from pipelines.aws_names import bucket_error, enum_values, pattern_error, s3_uri_error
 
 ENV_PREFIX = "RTB_MLOPS__"
@@ -122,20 +123,26 @@ class RecommenderSettings(_Section):
         return v
 
 
+def _bounded(bound: deploy_bounds.Bound) -> Any:
+    """A field holding `bound`'s default and range, the ones the deploy Lambda enforces."""
+    return Field(default=bound.default, ge=bound.lo, le=bound.hi)
+
+
 class DeploySettings(_Section):
     endpoint_name: str
-    min_instances: int = Field(default=1, ge=1, le=1000)
-    max_instances: int = Field(default=4, ge=1, le=1000)
-    scale_in_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
-    scale_out_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
-    strategy: Literal["all_at_once", "canary", "linear"] = "canary"
-    canary_percent: int = Field(default=10, ge=1, le=50)
-    linear_step_percent: int = Field(default=20, ge=10, le=50)
-    wait_interval_seconds: int = Field(default=300, ge=0, le=3600)
-    termination_wait_seconds: int = Field(default=120, ge=0, le=3600)
-    rollback_on_reject: bool = True
+    min_instances: int = _bounded(deploy_bounds.MIN_INSTANCES)
+    max_instances: int = _bounded(deploy_bounds.MAX_INSTANCES)
+    scale_in_cooldown_seconds: int = _bounded(deploy_bounds.SCALE_IN_COOLDOWN_SECONDS)
+    scale_out_cooldown_seconds: int = _bounded(deploy_bounds.SCALE_OUT_COOLDOWN_SECONDS)
+    # Subscripting Literal with the tuple spreads it: Literal["all_at_once", "canary", "linear"].
+    strategy: Literal[deploy_bounds.STRATEGIES] = deploy_bounds.DEFAULT_STRATEGY
+    canary_percent: int = _bounded(deploy_bounds.CANARY_PERCENT)
+    linear_step_percent: int = _bounded(deploy_bounds.LINEAR_STEP_PERCENT)
+    wait_interval_seconds: int = _bounded(deploy_bounds.WAIT_INTERVAL_SECONDS)
+    termination_wait_seconds: int = _bounded(deploy_bounds.TERMINATION_WAIT_SECONDS)
+    rollback_on_reject: bool = deploy_bounds.ROLLBACK_ON_REJECT
     kms_key_id: str | None = None
-    data_capture_percent: int = Field(default=0, ge=0, le=100)
+    data_capture_percent: int = _bounded(deploy_bounds.DATA_CAPTURE_PERCENT)
 
     @field_validator("endpoint_name")
     @classmethod
