@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from model_registry import deploy_bounds
+from model_registry.instance_types import realtime_instance_types
 from pipelines.aws_names import bucket_error, enum_values, pattern_error, s3_uri_error
 
 ENV_PREFIX = "RTB_MLOPS__"
@@ -109,8 +110,7 @@ class RecommenderSettings(_Section):
     @field_validator("instance_types")
     @classmethod
     def _instances(cls, v: list[str]) -> list[str]:
-        allowed = set(enum_values("sagemaker", "ProductionVariantInstanceType"))
-        unknown = [t for t in v if t not in allowed]
+        unknown = [t for t in v if t not in realtime_instance_types()]
         if unknown:
             raise ValueError(f"expected SageMaker real-time instance types, unknown: {unknown}")
         return v

@@ -43,12 +43,12 @@ def _read_job(path: Path) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
+    from model_registry.instance_types import realtime_instance_types
     from steps import report
-    from steps.candidates import known_instance_types
     from steps.decision import decide
     from steps.recommend import decision_inputs
 
-    decision = decide(_read_job(args.job_json), decision_inputs(args), known_instance_types())
+    decision = decide(_read_job(args.job_json), decision_inputs(args), realtime_instance_types())
     if args.table:
         print(report.table(decision), file=sys.stderr)
     if args.chart:
