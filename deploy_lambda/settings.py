@@ -7,13 +7,14 @@ import re
 from dataclasses import dataclass
 
 from model_registry import deploy_bounds as b
+from model_registry.errors import UserError
 
 _NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _ROLE = re.compile(r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 
 
-class SettingsError(ValueError):
-    pass
+class SettingsError(UserError):
+    """A variable of the Lambda's environment that cannot be used; the message names it."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from model_registry import deploy_bounds
+from model_registry.errors import UserError
 from model_registry.instance_types import realtime_instance_types
 from pipelines.aws_names import bucket_error, enum_values, pattern_error, s3_uri_error
 
@@ -22,7 +23,7 @@ ENV_PREFIX = "RTB_MLOPS__"
 XGBOOST_CONTAINER_VERSIONS = ("1.7-1", "3.0-5", "3.2-0")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A configuration value that cannot be used; the message says where and why."""
 
 

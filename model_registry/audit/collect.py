@@ -22,6 +22,7 @@ from model_registry.audit.evidence import (
 )
 from model_registry.contract import ARTIFACT_SHA256, GATE_DECISION, RECOMMENDATION_ID, RECOMMENDATION_JOB_NAME
 from model_registry.endpoints import package_of_model
+from model_registry.errors import UserError
 from model_registry.names import TAG_PACKAGE
 
 _EXECUTION = re.compile(r"arn:aws[a-z\-]*:sagemaker:[^:]+:\d{12}:pipeline/[^/]+/execution/[^/]+")
@@ -195,7 +196,7 @@ def _lineage(c: Clients, package: PackageEvidence, endpoint: EndpointEvidence | 
 
 def collect(c: Clients, endpoint: str | None = None, package_arn: str | None = None) -> Audit:
     if (endpoint is None) == (package_arn is None):
-        raise ValueError("audit needs exactly one of an endpoint name or a model package ARN")
+        raise UserError("audit needs exactly one of an endpoint name or a model package ARN")
     endpoint_ev = config_ev = None
     if endpoint is not None:
         endpoint_ev, config_ev, package_arn = _endpoint(c, endpoint)

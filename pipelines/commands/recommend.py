@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from model_registry.errors import UserError
+
 
 def add(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("recommend", help="choose and plan from a saved Inference Recommender job (offline)")
@@ -32,13 +34,13 @@ def _read_job(path: Path) -> dict:
     try:
         job = json.loads(path.read_text())
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not JSON: {exc}") from None
+        raise UserError(f"{path}: not JSON: {exc}") from None
     if not isinstance(job, dict):
-        raise ValueError(f"{path}: expected a DescribeInferenceRecommendationsJob response object")
+        raise UserError(f"{path}: expected a DescribeInferenceRecommendationsJob response object")
     if job.get("Status") not in (None, "COMPLETED"):
-        raise ValueError(f"{path}: job status is {job.get('Status')}, not COMPLETED: {job.get('FailureReason', '')}")
+        raise UserError(f"{path}: job status is {job.get('Status')}, not COMPLETED: {job.get('FailureReason', '')}")
     return job
 
 

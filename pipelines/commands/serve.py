@@ -20,10 +20,11 @@ def add(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from model_registry.errors import UserError
     from serving.server import Server, ServerError
 
     if args.workers < 1:
-        raise ValueError(f"--workers must be at least 1, got {args.workers}")
+        raise UserError(f"--workers must be at least 1, got {args.workers}")
     server = Server(args.model_artifact, args.port, args.workers, args.predictor)
     try:
         server.start()
