@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from model_registry import deploy_bounds
+from model_registry.names import ENDPOINT_CHANGE, EVENT_SOURCE, PACKAGE_CHANGE
 from tests.unit.test_deploy_lambda import approval_event, in_service_event
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy_lambda" / "template.yaml"
@@ -93,6 +94,13 @@ def test_parameters_hold_the_deploy_bounds():
     assert tuple(params["DeploymentStrategy"]["AllowedValues"]) == deploy_bounds.STRATEGIES
     assert params["DeploymentStrategy"]["Default"] == deploy_bounds.DEFAULT_STRATEGY
     assert params["RollbackOnReject"]["Default"] == str(deploy_bounds.ROLLBACK_ON_REJECT).lower()
+
+
+def test_rules_match_the_event_types_the_handler_reads():
+    resources = template()["Resources"]
+    for rule, detail_type in (("ApprovalRule", PACKAGE_CHANGE), ("EndpointRule", ENDPOINT_CHANGE)):
+        pattern = resources[rule]["Properties"]["EventPattern"]
+        assert (pattern["source"], pattern["detail-type"]) == ([EVENT_SOURCE], [detail_type]), rule
 
 
 def _matches(pattern: dict, events: list[dict]) -> list[str]:
