@@ -9,8 +9,8 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-from deploy_lambda.names import alarm_names
-from deploy_lambda.settings import VARIANT, Settings
+from deploy_lambda.settings import Settings
+from model_registry.names import VARIANT, alarm_names
 
 
 def desired(settings: Settings) -> list[dict[str, Any]]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from botocore.client import BaseClient
 
-from deploy_lambda.names import scaling_policy_name, scaling_resource_id
-from deploy_lambda.settings import VARIANT, Settings
+from deploy_lambda.settings import Settings
 from model_registry.contract import Recommendation
+from model_registry.names import VARIANT, scaling_policy_name, scaling_resource_id
 
 NAMESPACE = "sagemaker"
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"

@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass, replace
 from botocore.client import BaseClient
 
 from deploy_lambda import alarms, autoscaling, resources
-from deploy_lambda.names import resource_name
 from deploy_lambda.settings import Settings
 from model_registry import lineage, packages
 from model_registry.contract import Recommendation
+from model_registry.names import TAG_PACKAGE, resource_name
 
 log = logging.getLogger("rtb_mlops.deploy")
 BUSY = ("Creating", "Updating", "SystemUpdating", "RollingBack", "Deleting", "UpdateRollbackFailed")
@@ -114,7 +114,7 @@ class Deployer:
             endpoint_arn = self.sm.create_endpoint(
                 EndpointName=self.settings.endpoint_name,
                 EndpointConfigName=name,
-                Tags=[{"Key": resources.TAG_PACKAGE, "Value": arn}],
+                Tags=[{"Key": TAG_PACKAGE, "Value": arn}],
             )["EndpointArn"]
             self._record_lineage(arn, endpoint_arn)
             note(logging.INFO, "endpoint creating", endpoint=self.settings.endpoint_name, config=name, package=arn)

@@ -2,19 +2,18 @@
 
 Anything not meant for this function (another source, type, group, account or region, or
 an approval status it does not act on) becomes a skip reason rather than an exception.
+Only what the deploy reads is parsed: a field nobody reads cannot make an event a skip.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from deploy_lambda.settings import Settings
+from model_registry.names import ENDPOINT_CHANGE, EVENT_SOURCE, PACKAGE_CHANGE
 
-PACKAGE_CHANGE = "SageMaker Model Package State Change"
-ENDPOINT_CHANGE = "SageMaker Endpoint State Change"
 _PACKAGE_ARN = re.compile(r"arn:aws[a-z\-]*:sagemaker:([a-z0-9\-]+):(\d{12}):model-package/([^/]+)/(\d+)")
 
 
@@ -30,43 +29,20 @@ class PackageEvent:
     status: str
     account: str
     region: str
-    created: datetime | None
-
-
-@dataclass(frozen=True)
-class EndpointEvent:
-    endpoint_name: str
-    status: str
 
 
 def _detail(event: Any, detail_type: str) -> dict:
     """The event's detail, if the event is SageMaker's and of this type."""
     if not isinstance(event, dict):
         raise Skip(f"event is a {type(event).__name__}, not an EventBridge event object")
-    if event.get("source") != "aws.sagemaker":
-        raise Skip(f"source {event.get('source')!r} is not aws.sagemaker")
+    if event.get("source") != EVENT_SOURCE:
+        raise Skip(f"source {event.get('source')!r} is not {EVENT_SOURCE}")
     detail = event.get("detail")
     if not isinstance(detail, dict):
         raise Skip("event has no 'detail' object")
     if event.get("detail-type") != detail_type:
         raise Skip(f"detail-type {event.get('detail-type')!r} is not {detail_type!r}")
     return detail
-
-
-def _time(value: Any) -> datetime | None:
-    """CreationTime arrives as epoch milliseconds (number or digits) or an ISO 8601 string."""
-    if value is None:
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return datetime.fromtimestamp(value / 1000, UTC)
-    if isinstance(value, str) and value.isdigit():
-        return datetime.fromtimestamp(int(value) / 1000, UTC)
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            pass
-    raise Skip(f"detail.CreationTime {value!r} is neither epoch milliseconds nor ISO 8601")
 
 
 def package_event(event: Any, settings: Settings, account: str, region: str) -> PackageEvent:
@@ -91,10 +67,13 @@ def package_event(event: Any, settings: Settings, account: str, region: str) -> 
     status = detail.get("ModelApprovalStatus")
     if status not in ("Approved", "Rejected"):
         raise Skip(f"approval status {status!r}: nothing to deploy")
-    return PackageEvent(arn, group, version, status, account, region, _time(detail.get("CreationTime")))
+    return PackageEvent(arn, group, version, status, account, region)
 
 
-def endpoint_event(event: Any, settings: Settings) -> EndpointEvent:
+def check_endpoint_event(event: Any, settings: Settings) -> None:
+    """Raise Skip unless the event is this function's endpoint reaching InService.
+
+    Nothing else is taken from it: the deploy then reads the endpoint itself."""
     detail = _detail(event, ENDPOINT_CHANGE)
     name = detail.get("EndpointName")
     if name != settings.endpoint_name:
@@ -102,4 +81,3 @@ def endpoint_event(event: Any, settings: Settings) -> EndpointEvent:
     status = str(detail.get("EndpointStatus", "")).upper().replace("INSERVICE", "IN_SERVICE")
     if status != "IN_SERVICE":
         raise Skip(f"endpoint status {detail.get('EndpointStatus')!r}: nothing to reconcile")
-    return EndpointEvent(name, status)

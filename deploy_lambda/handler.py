@@ -15,12 +15,13 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from deploy_lambda.deploy import Deployer, EndpointBusy, NotDeployable, note
-from deploy_lambda.events import ENDPOINT_CHANGE, Skip, endpoint_event, package_event
+from deploy_lambda.deploy import Deployer, EndpointBusy, NotDeployable, Outcome, note
+from deploy_lambda.events import Skip, check_endpoint_event, package_event
 from deploy_lambda.resources import Conflict
 from deploy_lambda.settings import Settings
 from model_registry.aws import client
 from model_registry.contract import MissingRecommendation
+from model_registry.names import ENDPOINT_CHANGE
 
 logging.getLogger().setLevel(os.environ.get("LOG_LEVEL", "INFO"))
 
@@ -45,14 +46,15 @@ def dispatch(event: Any, settings: Settings, account: str, region: str) -> dict:
     d = deployer(settings, region)
     try:
         if isinstance(event, dict) and event.get("detail-type") == ENDPOINT_CHANGE:
-            endpoint_event(event, settings)
+            check_endpoint_event(event, settings)
             outcome = d.on_in_service()
         else:
             evt = package_event(event, settings, account, region)
             outcome = d.deploy(evt.arn) if evt.status == "Approved" else d.on_rejected(evt.arn, evt.version)
     except Skip as skip:
         note(logging.INFO, "event skipped", reason=str(skip))
-        return {"action": "skipped", "detail": str(skip)}
+        # The same shape as every other outcome, so a caller reads one kind of answer.
+        return Outcome("skipped", settings.endpoint_name, detail=str(skip)).to_dict()
     except EndpointBusy as exc:
         note(logging.WARNING, "endpoint busy; raising for retry", reason=str(exc))
         raise

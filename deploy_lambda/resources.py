@@ -12,10 +12,11 @@ import re
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from deploy_lambda.settings import VARIANT, Settings
+from deploy_lambda.settings import Settings
 from model_registry.contract import Recommendation
+from model_registry.endpoints import package_of_model
+from model_registry.names import TAG_PACKAGE, VARIANT
 
-TAG_PACKAGE = "rtb-mlops:model-package-arn"
 _VERSION = re.compile(r":model-package/[^/]+/(\d+)$")
 
 
@@ -50,11 +51,6 @@ def describe_endpoint_config(sm: BaseClient, name: str) -> dict | None:
 
 def describe_endpoint(sm: BaseClient, name: str) -> dict | None:
     return _or_none(sm.describe_endpoint, EndpointName=name)
-
-
-def package_of_model(model: dict | None) -> str | None:
-    container = (model or {}).get("PrimaryContainer") or ((model or {}).get("Containers") or [{}])[0]
-    return container.get("ModelPackageName")
 
 
 def version_of(package_arn: str | None) -> int | None:

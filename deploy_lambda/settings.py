@@ -6,14 +6,15 @@ import os
 import re
 from dataclasses import dataclass
 
+from model_registry import deploy_bounds as b
+from model_registry.errors import UserError
+
 _NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
 _ROLE = re.compile(r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
-STRATEGIES = ("all_at_once", "canary", "linear")
-VARIANT = "AllTraffic"
 
 
-class SettingsError(ValueError):
-    pass
+class SettingsError(UserError):
+    """A variable of the Lambda's environment that cannot be used; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -21,18 +22,18 @@ class Settings:
     endpoint_name: str
     model_package_group: str
     execution_role_arn: str
-    strategy: str = "canary"
-    canary_percent: int = 10
-    linear_step_percent: int = 20
-    wait_interval_seconds: int = 300
-    termination_wait_seconds: int = 120
-    scale_in_cooldown_seconds: int = 300
-    scale_out_cooldown_seconds: int = 60
-    rollback_on_reject: bool = True
-    max_latency_ms: int = 20
-    error_alarm_threshold: int = 10
+    strategy: str = b.DEFAULT_STRATEGY
+    canary_percent: int = b.CANARY_PERCENT.default
+    linear_step_percent: int = b.LINEAR_STEP_PERCENT.default
+    wait_interval_seconds: int = b.WAIT_INTERVAL_SECONDS.default
+    termination_wait_seconds: int = b.TERMINATION_WAIT_SECONDS.default
+    scale_in_cooldown_seconds: int = b.SCALE_IN_COOLDOWN_SECONDS.default
+    scale_out_cooldown_seconds: int = b.SCALE_OUT_COOLDOWN_SECONDS.default
+    rollback_on_reject: bool = b.ROLLBACK_ON_REJECT
+    max_latency_ms: int = b.MAX_LATENCY_MS.default
+    error_alarm_threshold: int = b.ERROR_ALARM_THRESHOLD.default
     kms_key_id: str = ""
-    data_capture_percent: int = 0
+    data_capture_percent: int = b.DATA_CAPTURE_PERCENT.default
     data_capture_s3_uri: str = ""
 
     def __post_init__(self) -> None:
@@ -44,8 +45,8 @@ class Settings:
                 raise SettingsError(f"{var}={value!r}: expected 1-63 letters, digits or hyphens")
         if not _ROLE.fullmatch(self.execution_role_arn):
             raise SettingsError(f"SAGEMAKER_EXECUTION_ROLE_ARN={self.execution_role_arn!r}: expected an IAM role ARN")
-        if self.strategy not in STRATEGIES:
-            raise SettingsError(f"DEPLOYMENT_STRATEGY={self.strategy!r}: expected one of {STRATEGIES}")
+        if self.strategy not in b.STRATEGIES:
+            raise SettingsError(f"DEPLOYMENT_STRATEGY={self.strategy!r}: expected one of {b.STRATEGIES}")
         if self.data_capture_percent and not self.data_capture_s3_uri.startswith("s3://"):
             raise SettingsError("DATA_CAPTURE_S3_URI: expected an s3:// URI when DATA_CAPTURE_PERCENT is set")
 
@@ -61,32 +62,32 @@ class Settings:
             endpoint_name=env["ENDPOINT_NAME"],
             model_package_group=env["MODEL_PACKAGE_GROUP_NAME"],
             execution_role_arn=env["SAGEMAKER_EXECUTION_ROLE_ARN"],
-            strategy=env.get("DEPLOYMENT_STRATEGY", "canary"),
-            canary_percent=_int(env, "CANARY_PERCENT", 10, 1, 50),
-            linear_step_percent=_int(env, "LINEAR_STEP_PERCENT", 20, 10, 50),
-            wait_interval_seconds=_int(env, "WAIT_INTERVAL_SECONDS", 300, 0, 3600),
-            termination_wait_seconds=_int(env, "TERMINATION_WAIT_SECONDS", 120, 0, 3600),
-            scale_in_cooldown_seconds=_int(env, "SCALE_IN_COOLDOWN_SECONDS", 300, 0, 3600),
-            scale_out_cooldown_seconds=_int(env, "SCALE_OUT_COOLDOWN_SECONDS", 60, 0, 3600),
-            rollback_on_reject=_bool(env, "ROLLBACK_ON_REJECT", True),
-            max_latency_ms=_int(env, "MAX_LATENCY_MS", 20, 1, 60_000),
-            error_alarm_threshold=_int(env, "ERROR_ALARM_THRESHOLD", 10, 1, 1_000_000),
+            strategy=env.get("DEPLOYMENT_STRATEGY", b.DEFAULT_STRATEGY),
+            canary_percent=_int(env, "CANARY_PERCENT", b.CANARY_PERCENT),
+            linear_step_percent=_int(env, "LINEAR_STEP_PERCENT", b.LINEAR_STEP_PERCENT),
+            wait_interval_seconds=_int(env, "WAIT_INTERVAL_SECONDS", b.WAIT_INTERVAL_SECONDS),
+            termination_wait_seconds=_int(env, "TERMINATION_WAIT_SECONDS", b.TERMINATION_WAIT_SECONDS),
+            scale_in_cooldown_seconds=_int(env, "SCALE_IN_COOLDOWN_SECONDS", b.SCALE_IN_COOLDOWN_SECONDS),
+            scale_out_cooldown_seconds=_int(env, "SCALE_OUT_COOLDOWN_SECONDS", b.SCALE_OUT_COOLDOWN_SECONDS),
+            rollback_on_reject=_bool(env, "ROLLBACK_ON_REJECT", b.ROLLBACK_ON_REJECT),
+            max_latency_ms=_int(env, "MAX_LATENCY_MS", b.MAX_LATENCY_MS),
+            error_alarm_threshold=_int(env, "ERROR_ALARM_THRESHOLD", b.ERROR_ALARM_THRESHOLD),
             kms_key_id=env.get("KMS_KEY_ID", ""),
-            data_capture_percent=_int(env, "DATA_CAPTURE_PERCENT", 0, 0, 100),
+            data_capture_percent=_int(env, "DATA_CAPTURE_PERCENT", b.DATA_CAPTURE_PERCENT),
             data_capture_s3_uri=env.get("DATA_CAPTURE_S3_URI", ""),
         )
 
 
-def _int(env: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
+def _int(env: dict[str, str], name: str, bound: b.Bound) -> int:
     raw = env.get(name, "")
     if raw == "":
-        return default
+        return bound.default
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name}={raw!r}: expected an integer from {lo} to {hi}") from None
-    if not lo <= value <= hi:
-        raise SettingsError(f"{name}={raw!r}: expected an integer from {lo} to {hi}")
+        raise SettingsError(f"{name}={raw!r}: expected an integer from {bound.lo} to {bound.hi}") from None
+    if not bound.lo <= value <= bound.hi:
+        raise SettingsError(f"{name}={raw!r}: expected an integer from {bound.lo} to {bound.hi}")
     return value
 
 

@@ -26,6 +26,7 @@ from emulator.lambdas import Lambdas
 from emulator.pipeline_engine import PipelineEngine
 from emulator.protocol import ApiError, Operations, error_response, json_response, operation
 from emulator.recommender.jobs import Recommender
+from model_registry.names import EVENT_SOURCE, PACKAGE_CHANGE
 
 log = logging.getLogger("rtb_mlops.emulator")
 _INVOKE = re.compile(r"^/endpoints/([^/]+)/invocations$")
@@ -58,8 +59,8 @@ class Emulator:
         detail["LastModifiedTime"] = int(time.time() * 1000)
         log.info("model package %s: %s -> %s", package.arn, previous, package.model_approval_status)
         self.bus.publish(
-            "aws.sagemaker",
-            "SageMaker Model Package State Change",
+            EVENT_SOURCE,
+            PACKAGE_CHANGE,
             json.loads(json.dumps(detail, default=str)),
             [package.arn],
         )

@@ -26,6 +26,8 @@ from emulator.events import EventBus
 from emulator.model_servers import ModelServer
 from emulator.moto_fixes import endpoint_to_update
 from emulator.protocol import ApiError, operation, validation
+from model_registry.endpoints import package_of_model, primary_container
+from model_registry.names import ENDPOINT_CHANGE, EVENT_SOURCE, VARIANT
 
 log = logging.getLogger("rtb_mlops.emulator")
 
@@ -107,7 +109,7 @@ class Endpoints:
             )
         headers = {
             "Content-Type": r.getheader("Content-Type", "text/csv"),
-            "x-Amzn-Invoked-Production-Variant": "AllTraffic",
+            "x-Amzn-Invoked-Production-Variant": VARIANT,
         }
         return 200, headers, data
 
@@ -123,10 +125,11 @@ class Endpoints:
         """(ModelDataUrl, environment) of the config's first variant's model."""
         config = self.backend.describe_endpoint_config(config_name)
         model = self.backend.describe_model(config["ProductionVariants"][0]["ModelName"]).gen_response_object()
-        container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
+        container = primary_container(model)
         env = dict(container.get("Environment") or {})
-        if container.get("ModelPackageName"):
-            package = self.backend.describe_model_package(container["ModelPackageName"]).gen_response_object()
+        package_arn = package_of_model(model)
+        if package_arn:
+            package = self.backend.describe_model_package(package_arn).gen_response_object()
             spec = package["InferenceSpecification"]["Containers"][0]
             return spec["ModelDataUrl"], {**(spec.get("Environment") or {}), **env}
         return container["ModelDataUrl"], env
@@ -203,4 +206,4 @@ class Endpoints:
         }
         if endpoint.failure_reason:
             detail["FailureReason"] = endpoint.failure_reason
-        self.bus.publish("aws.sagemaker", "SageMaker Endpoint State Change", detail, [endpoint.arn])
+        self.bus.publish(EVENT_SOURCE, ENDPOINT_CHANGE, detail, [endpoint.arn])

@@ -15,17 +15,17 @@ Applied by the emulator, and by unit tests that use moto directly.
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import botocore.session
 from moto.core.exceptions import JsonRESTError
 from moto.core.utils import utcnow
 from moto.sagemaker import models, responses
 from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
+
+from model_registry.instance_types import realtime_instance_types
 
 # CustomerMetadataValue / Key in the API model: letters, numbers, separators and _.:/=+-@
 _METADATA = re.compile(r"[\w\s.:/=+\-@]*", re.UNICODE)
@@ -102,14 +102,8 @@ def _create_model_package(self: models.SageMakerModelBackend, *args: Any, **kwar
     return _original_create(self, *args, **kwargs)
 
 
-@functools.cache
-def instance_types() -> frozenset[str]:
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for("ProductionVariantInstanceType").enum)
-
-
 def _validate_instance_type(self: Any, instance_type: str) -> None:
-    if instance_type not in instance_types():
+    if instance_type not in realtime_instance_types():
         raise ValidationError(
             message=f"Value '{instance_type}' at 'instanceType' failed to satisfy constraint:"
             " Member must satisfy enum value set of ProductionVariantInstanceType"

@@ -14,16 +14,31 @@ import math
 import unicodedata
 from dataclasses import dataclass, field, fields
 
+from model_registry.errors import UserError
+
 MAX_VALUE_LENGTH = 256
 _ALLOWED_PUNCTUATION = set("_.:/=+-@")
 
+# The keys other packages read one by one (the Recommendation's fields are the rest of the
+# contract, and each of these names one of them; a test holds the two together).
+RECOMMENDATION_JOB_NAME = "recommendation_job_name"
+RECOMMENDATION_ID = "recommendation_id"
+RECOMMENDED_INSTANCE_TYPE = "recommended_instance_type"
+RECOMMENDED_INSTANCE_COUNT = "recommended_instance_count"
+# Written by others than the Recommend step: the gate, and registration.
 GATE_DECISION = "gate_decision"
 ARTIFACT_SHA256 = "model_artifact_sha256"
 PASSED = "passed"
 
 
-class MissingRecommendation(KeyError):
-    """A package lacks a key the deploy needs; nothing may be deployed from it."""
+class InvalidMetadata(UserError):
+    """A metadata value breaks the contract (it would be refused, or it does not parse)."""
+
+
+class MissingRecommendation(UserError, KeyError):
+    """A package lacks a key the deploy needs; nothing may be deployed from it.
+
+    A KeyError too, as it was before there was a UserError: callers may catch either."""
 
     def __init__(self, arn: str, keys: list[str]):
         super().__init__(f"{arn}: missing recommendation keys in CustomerMetadataProperties: {', '.join(keys)}")
@@ -42,7 +57,7 @@ def metadata_text(text: str) -> str:
 def encode_environment(env: dict[str, str]) -> str:
     for key, value in env.items():
         if metadata_text(f"{key}={value}") != f"{key}={value}" or " " in value:
-            raise ValueError(f"environment {key}={value!r} cannot be stored in CustomerMetadataProperties")
+            raise InvalidMetadata(f"environment {key}={value!r} cannot be stored in CustomerMetadataProperties")
     return " ".join(f"{k}={v}" for k, v in sorted(env.items())) or "-"
 
 
@@ -51,7 +66,7 @@ def decode_environment(text: str) -> dict[str, str]:
         return {}
     pairs = [item.partition("=") for item in text.split()]
     if any(not sep or not key for key, sep, _ in pairs):
-        raise ValueError(f"environment {text!r} is not KEY=VALUE pairs")
+        raise InvalidMetadata(f"environment {text!r} is not KEY=VALUE pairs")
     return {key: value for key, _, value in pairs}
 
 
@@ -73,13 +88,13 @@ class Recommendation:
     def __post_init__(self) -> None:
         for name in ("recommended_instance_count", "max_invocations_per_minute", "target_invocations_per_instance"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+                raise InvalidMetadata(f"{name} must be at least 1, got {getattr(self, name)}")
         for name in ("model_latency_ms", "cost_per_inference", "cost_per_hour"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be a finite non-negative number, got {value}")
+                raise InvalidMetadata(f"{name} must be a finite non-negative number, got {value}")
         if not 1 <= self.min_instance_count <= self.max_instance_count:
-            raise ValueError(
+            raise InvalidMetadata(
                 "instance bounds must satisfy 1 <= min <= max,"
                 f" got {self.min_instance_count}..{self.max_instance_count}"
             )
@@ -101,11 +116,11 @@ class Recommendation:
             try:
                 values[f.name] = _parse(f.type, raw)
             except ValueError as exc:
-                raise ValueError(f"{arn}: CustomerMetadataProperties[{f.name!r}] = {raw!r}: {exc}") from None
+                raise InvalidMetadata(f"{arn}: CustomerMetadataProperties[{f.name!r}] = {raw!r}: {exc}") from None
         try:
             return cls(**values)
         except ValueError as exc:
-            raise ValueError(f"{arn}: recommendation in CustomerMetadataProperties: {exc}") from None
+            raise InvalidMetadata(f"{arn}: recommendation in CustomerMetadataProperties: {exc}") from None
 
 
 def _parse(type_name: str, raw: str) -> object:

@@ -10,6 +10,7 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from model_registry.contract import ARTIFACT_SHA256
+from model_registry.errors import UserError
 
 APPROVED = "Approved"
 REJECTED = "Rejected"
@@ -147,7 +148,7 @@ def describe(sm: BaseClient, arn: str) -> PackageVersion:
 
 def set_approval(sm: BaseClient, arn: str, status: str, description: str) -> None:
     if status not in APPROVAL_STATUSES:
-        raise ValueError(f"approval status must be one of {APPROVAL_STATUSES}, got {status!r}")
+        raise UserError(f"approval status must be one of {APPROVAL_STATUSES}, got {status!r}")
     sm.update_model_package(ModelPackageArn=arn, ModelApprovalStatus=status, ApprovalDescription=description[:1024])
 
 

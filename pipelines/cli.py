@@ -10,8 +10,7 @@ from collections.abc import Callable
 from botocore.exceptions import BotoCoreError, ClientError
 
 from deploy_lambda.deploy import EndpointBusy, NotDeployable
-from deploy_lambda.settings import SettingsError
-from model_registry.contract import MissingRecommendation
+from model_registry.errors import UserError
 from pipelines.commands import (
     artifact,
     audit,
@@ -26,17 +25,11 @@ from pipelines.commands import (
     serve,
     stack,
 )
-from pipelines.config import ConfigError
 
-_USER_ERRORS = (
-    ConfigError,
-    SettingsError,
-    ValueError,
-    MissingRecommendation,
-    FileNotFoundError,
-    NotDeployable,
-    EndpointBusy,
-)
+# What the user can act on: a bad value (config, setting, artifact, payload, flag, metadata:
+# all UserError), a missing file, a package that cannot be deployed, a busy endpoint. Any
+# other exception, a ValueError included, is a bug and keeps its traceback.
+_USER_ERRORS = (UserError, FileNotFoundError, NotDeployable, EndpointBusy)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -14,13 +14,16 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from model_registry import deploy_bounds
+from model_registry.errors import UserError
+from model_registry.instance_types import realtime_instance_types
 from pipelines.aws_names import bucket_error, enum_values, pattern_error, s3_uri_error
 
 ENV_PREFIX = "RTB_MLOPS__"
 XGBOOST_CONTAINER_VERSIONS = ("1.7-1", "3.0-5", "3.2-0")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A configuration value that cannot be used; the message says where and why."""
 
 
@@ -108,8 +111,7 @@ class RecommenderSettings(_Section):
     @field_validator("instance_types")
     @classmethod
     def _instances(cls, v: list[str]) -> list[str]:
-        allowed = set(enum_values("sagemaker", "ProductionVariantInstanceType"))
-        unknown = [t for t in v if t not in allowed]
+        unknown = [t for t in v if t not in realtime_instance_types()]
         if unknown:
             raise ValueError(f"expected SageMaker real-time instance types, unknown: {unknown}")
         return v
@@ -122,20 +124,26 @@ class RecommenderSettings(_Section):
         return v
 
 
+def _bounded(bound: deploy_bounds.Bound) -> Any:
+    """A field holding `bound`'s default and range, the ones the deploy Lambda enforces."""
+    return Field(default=bound.default, ge=bound.lo, le=bound.hi)
+
+
 class DeploySettings(_Section):
     endpoint_name: str
-    min_instances: int = Field(default=1, ge=1, le=1000)
-    max_instances: int = Field(default=4, ge=1, le=1000)
-    scale_in_cooldown_seconds: int = Field(default=300, ge=0, le=3600)
-    scale_out_cooldown_seconds: int = Field(default=60, ge=0, le=3600)
-    strategy: Literal["all_at_once", "canary", "linear"] = "canary"
-    canary_percent: int = Field(default=10, ge=1, le=50)
-    linear_step_percent: int = Field(default=20, ge=10, le=50)
-    wait_interval_seconds: int = Field(default=300, ge=0, le=3600)
-    termination_wait_seconds: int = Field(default=120, ge=0, le=3600)
-    rollback_on_reject: bool = True
+    min_instances: int = _bounded(deploy_bounds.MIN_INSTANCES)
+    max_instances: int = _bounded(deploy_bounds.MAX_INSTANCES)
+    scale_in_cooldown_seconds: int = _bounded(deploy_bounds.SCALE_IN_COOLDOWN_SECONDS)
+    scale_out_cooldown_seconds: int = _bounded(deploy_bounds.SCALE_OUT_COOLDOWN_SECONDS)
+    # Subscripting Literal with the tuple spreads it: Literal["all_at_once", "canary", "linear"].
+    strategy: Literal[deploy_bounds.STRATEGIES] = deploy_bounds.DEFAULT_STRATEGY
+    canary_percent: int = _bounded(deploy_bounds.CANARY_PERCENT)
+    linear_step_percent: int = _bounded(deploy_bounds.LINEAR_STEP_PERCENT)
+    wait_interval_seconds: int = _bounded(deploy_bounds.WAIT_INTERVAL_SECONDS)
+    termination_wait_seconds: int = _bounded(deploy_bounds.TERMINATION_WAIT_SECONDS)
+    rollback_on_reject: bool = deploy_bounds.ROLLBACK_ON_REJECT
     kms_key_id: str | None = None
-    data_capture_percent: int = Field(default=0, ge=0, le=100)
+    data_capture_percent: int = _bounded(deploy_bounds.DATA_CAPTURE_PERCENT)
 
     @field_validator("endpoint_name")
     @classmethod

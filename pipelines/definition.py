@@ -7,14 +7,12 @@ no credentials: the step code is referenced by its content hash, not uploaded he
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 
 # Import this module only after `pipelines.sdk_env.prepare()`: the SDK builds boto3
-# clients as it is imported.
+# clients as it is imported, and prepare() undoes what its import does to logging.
 from sagemaker.core import image_uris
-from sagemaker.core.config.config_manager import SageMakerConfig
 from sagemaker.core.processing import Processor
 from sagemaker.core.shapes import (
     MetadataProperties,
@@ -41,31 +39,9 @@ from sagemaker.mlops.workflow.steps import ProcessingStep
 from sagemaker.serve.model_builder import ModelBuilder
 
 from model_registry.aws import boto_session
+from model_registry.contract import ARTIFACT_SHA256
 from pipelines.code_bundle import STEPS_PACKAGES, CodeBundle, collect
 from pipelines.config import PipelineConfig
-
-_validated_sdk_configs: set[str] = set()
-_validate_sdk_config = SageMakerConfig.validate_sagemaker_config
-
-
-def _validate_sdk_config_once(sagemaker_config: dict | None = None) -> None:
-    """The SDK re-validates its (unchanging) config against its JSON schema, re-checking the
-    schema itself, on every config lookup: ~0.4 s each, ~70 per definition. Once is enough."""
-    key = json.dumps(sagemaker_config, sort_keys=True, default=str)
-    if key not in _validated_sdk_configs:
-        _validate_sdk_config(sagemaker_config)
-        _validated_sdk_configs.add(key)
-
-
-SageMakerConfig.validate_sagemaker_config = staticmethod(_validate_sdk_config_once)
-
-# The SDK narrates at INFO/DEBUG on stderr through loggers it configures as it imports
-# (config files it did not find, fields it pops); only its errors are worth showing.
-for _name in [n for n in logging.root.manager.loggerDict if n.startswith("sagemaker")]:
-    logging.getLogger(_name).setLevel(logging.ERROR)
-# One SDK module calls logging.basicConfig(level=INFO) on import, which would make every
-# library (botocore first) narrate on the root logger; undo that.
-logging.getLogger().setLevel(logging.WARNING)
 
 PROCESSING = "/opt/ml/processing"
 CODE_DIR = f"{PROCESSING}/input/code"
@@ -173,7 +149,7 @@ def _register_step(cfg: PipelineConfig, p: Parameters, sess: PipelineSession) ->
         domain="MACHINE_LEARNING",
         task="CLASSIFICATION",
         sample_payload_url=p.payload,
-        customer_metadata_properties={"model_artifact_sha256": p.sha256},
+        customer_metadata_properties={ARTIFACT_SHA256: p.sha256},
         metadata_properties=MetadataProperties(
             commit_id=p.commit, repository=REPOSITORY, generated_by=ExecutionVariables.PIPELINE_EXECUTION_ARN
         ),

@@ -20,6 +20,7 @@ from botocore.exceptions import ClientError
 
 from emulator.context import ACCOUNT, DUMMY_CREDENTIALS
 from model_registry.aws import client
+from model_registry.names import VARIANT, scaling_resource_id
 from pipelines.config import PipelineConfig, load_config
 from pipelines.runner import ExecutionResult
 
@@ -64,7 +65,7 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float, out: TextIO, p
 
 def _endpoint_ready(cfg: PipelineConfig) -> Callable[[], dict | None]:
     sm, aas = client("sagemaker", cfg.aws.region), client("application-autoscaling", cfg.aws.region)
-    resource = f"endpoint/{cfg.deploy.endpoint_name}/variant/AllTraffic"
+    resource = scaling_resource_id(cfg.deploy.endpoint_name, VARIANT)
 
     def check() -> dict | None:
         try:
@@ -166,7 +167,7 @@ def _emulator_measurements(cfg: PipelineConfig, results: dict) -> dict:
 
 def _scaling(cfg: PipelineConfig) -> dict:
     aas = client("application-autoscaling", cfg.aws.region)
-    resource = f"endpoint/{cfg.deploy.endpoint_name}/variant/AllTraffic"
+    resource = scaling_resource_id(cfg.deploy.endpoint_name, VARIANT)
     target = aas.describe_scalable_targets(ServiceNamespace="sagemaker", ResourceIds=[resource])["ScalableTargets"][0]
     policies = aas.describe_scaling_policies(ServiceNamespace="sagemaker", ResourceId=resource)["ScalingPolicies"]
     policy = policies[0]["TargetTrackingScalingPolicyConfiguration"] if policies else {}

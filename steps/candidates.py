@@ -10,15 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import botocore.session
-
 REQUIRED_METRICS = ("CostPerHour", "CostPerInference", "MaxInvocations", "ModelLatency")
-
-
-def known_instance_types() -> frozenset[str]:
-    """Real-time instance types, from the SageMaker API model botocore ships."""
-    model = botocore.session.get_session().get_service_model("sagemaker")
-    return frozenset(model.shape_for("ProductionVariantInstanceType").enum)
 
 
 @dataclass(frozen=True)

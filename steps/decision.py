@@ -17,6 +17,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from model_registry.errors import UserError
 from steps.candidates import Candidate, from_job
 
 
@@ -53,7 +54,7 @@ class DecisionInputs:
         for name, ok in checks.items():
             value = getattr(self, name)
             if not ok or (isinstance(value, float) and math.isnan(value)):
-                raise ValueError(f"{name} must be {expected[name]}, got {value}")
+                raise UserError(f"{name} must be {expected[name]}, got {value}")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: (None if isinstance(v, float) and math.isinf(v) else v) for k, v in vars(self).items()}

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from model_registry import lineage, packages
 from model_registry.aws import client
-from model_registry.contract import GATE_DECISION, PASSED, metadata_text
+from model_registry.contract import GATE_DECISION, PASSED, RECOMMENDATION_JOB_NAME, metadata_text
 
 ACTIONS = {"approve": packages.APPROVED, "hold": packages.PENDING, "reject": packages.REJECTED}
 
@@ -78,10 +78,10 @@ def record_lineage(sm, package: packages.PackageVersion, action: str, decision: 
         package.arn,
         lineage.APPROVAL_GATE,
         "Completed" if decision == PASSED else "Failed",
-        {"action": action, "gate_decision": decision, "description": description},
+        {"action": action, GATE_DECISION: decision, "description": description},
     )
     recorder.associate(gate, package.arn)
-    job = package.customer_metadata.get("recommendation_job_name")
+    job = package.customer_metadata.get(RECOMMENDATION_JOB_NAME)
     ir = recorder.arn_of_action(lineage.recommender_action_name(job)) if job else None
     if ir:
         recorder.associate(ir, gate)

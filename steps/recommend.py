@@ -18,8 +18,8 @@ from typing import TextIO
 from model_registry import lineage, packages
 from model_registry.aws import client
 from model_registry.contract import ARTIFACT_SHA256, Recommendation
+from model_registry.instance_types import realtime_instance_types
 from steps import ir_job, report
-from steps.candidates import known_instance_types
 from steps.decision import Decision, DecisionInputs, decide
 from steps.results import document
 
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace, sm, out: TextIO = sys.stdout, sleep=time.sleep
     )
     ir_job.start_once(sm, spec, out)
     job = ir_job.wait(sm, spec, out, sleep=sleep)
-    decision = decide(job, inputs, known_instance_types())
+    decision = decide(job, inputs, realtime_instance_types())
     scaling = None
     if decision.choice:
         scaling = ir_job.scaling_recommendation(sm, spec.name, decision.choice.recommendation_id, inputs.peak_rps)

@@ -25,6 +25,7 @@ from emulator.context import Context
 from emulator.protocol import ApiError, not_found, operation, validation
 from emulator.recommender.measurement import Measurement, measure, project, report
 from model_registry.artifact.tarball import read_members
+from model_registry.names import VARIANT
 
 log = logging.getLogger("rtb_mlops.emulator")
 
@@ -274,7 +275,7 @@ class Recommender:
             "Metrics": project(m, instance_type).metrics(),
             "EndpointConfiguration": {
                 "EndpointName": f"projection-{instance_type.replace('.', '-')}-from-local-measurement"[:63].rstrip("-"),
-                "VariantName": "AllTraffic",
+                "VariantName": VARIANT,
                 "InstanceType": instance_type,
                 "InitialInstanceCount": 1,
             },

@@ -10,8 +10,10 @@ import math
 
 import numpy as np
 
+from model_registry.errors import UserError
 
-class RowError(ValueError):
+
+class RowError(UserError):
     def __init__(self, line: int, reason: str):
         super().__init__(f"line {line}: {reason}")
         self.line = line

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from model_registry.errors import UserError
 
-class ArtifactError(ValueError):
+
+class ArtifactError(UserError):
     def __init__(self, path: Path | str, reason: str):
         super().__init__(f"{path}: {reason}")
         self.path = str(path)

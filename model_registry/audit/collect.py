@@ -20,9 +20,11 @@ from model_registry.audit.evidence import (
     RecommendationEvidence,
     StepEvidence,
 )
-from model_registry.contract import ARTIFACT_SHA256, GATE_DECISION
+from model_registry.contract import ARTIFACT_SHA256, GATE_DECISION, RECOMMENDATION_ID, RECOMMENDATION_JOB_NAME
+from model_registry.endpoints import package_of_model
+from model_registry.errors import UserError
+from model_registry.names import TAG_PACKAGE
 
-TAG_PACKAGE = "rtb-mlops:model-package-arn"
 _EXECUTION = re.compile(r"arn:aws[a-z\-]*:sagemaker:[^:]+:\d{12}:pipeline/[^/]+/execution/[^/]+")
 
 
@@ -45,8 +47,7 @@ def _endpoint(c: Clients, name: str) -> tuple[EndpointEvidence, ConfigEvidence, 
     cfg = c.sm.describe_endpoint_config(EndpointConfigName=e["EndpointConfigName"])
     variant = cfg["ProductionVariants"][0]
     model = c.sm.describe_model(ModelName=variant["ModelName"])
-    container = model.get("PrimaryContainer") or (model.get("Containers") or [{}])[0]
-    package_arn = container.get("ModelPackageName", "")
+    package_arn = package_of_model(model) or ""
     if not package_arn:
         raise AuditError(f"endpoint {name} serves model {variant['ModelName']}, which is not made from a model package")
     tags = {t["Key"]: t["Value"] for t in c.sm.list_tags(ResourceArn=cfg["EndpointConfigArn"]).get("Tags", [])}
@@ -121,7 +122,7 @@ def _execution(c: Clients, arn: str) -> ExecutionEvidence | None:
 
 
 def _recommendation(c: Clients, metadata: dict[str, str]) -> RecommendationEvidence | None:
-    job = metadata.get("recommendation_job_name")
+    job = metadata.get(RECOMMENDATION_JOB_NAME)
     if not job:
         return None
     try:
@@ -143,7 +144,7 @@ def _recommendation(c: Clients, metadata: dict[str, str]) -> RecommendationEvide
                 "cost_per_hour": m.get("CostPerHour"),
             }
         )
-    chosen_id = metadata.get("recommendation_id")
+    chosen_id = metadata.get(RECOMMENDATION_ID)
     chosen = next((r for r in rows if r["recommendation_id"] == chosen_id), {})
     return RecommendationEvidence(job, d["Status"], chosen, [r for r in rows if r is not chosen])
 
@@ -195,7 +196,7 @@ def _lineage(c: Clients, package: PackageEvidence, endpoint: EndpointEvidence | 
 
 def collect(c: Clients, endpoint: str | None = None, package_arn: str | None = None) -> Audit:
     if (endpoint is None) == (package_arn is None):
-        raise ValueError("audit needs exactly one of an endpoint name or a model package ARN")
+        raise UserError("audit needs exactly one of an endpoint name or a model package ARN")
     endpoint_ev = config_ev = None
     if endpoint is not None:
         endpoint_ev, config_ev, package_arn = _endpoint(c, endpoint)

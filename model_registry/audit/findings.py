@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from deploy_lambda.names import resource_name
 from model_registry.audit.evidence import Audit, Finding
-from model_registry.contract import PASSED
+from model_registry.contract import PASSED, RECOMMENDED_INSTANCE_COUNT, RECOMMENDED_INSTANCE_TYPE
+from model_registry.names import resource_name
 
 
 def artifact_changed(a: Audit) -> list[Finding]:
@@ -51,8 +51,8 @@ def config_changed(a: Audit) -> list[Finding]:
     if a.config.tagged_package != a.package.arn:
         problems.append(f"config is tagged for {a.config.tagged_package or 'no package'}")
     planned = (
-        a.package.metadata.get("recommended_instance_type"),
-        a.package.metadata.get("recommended_instance_count"),
+        a.package.metadata.get(RECOMMENDED_INSTANCE_TYPE),
+        a.package.metadata.get(RECOMMENDED_INSTANCE_COUNT),
     )
     actual = (a.config.instance_type, str(a.config.instance_count))
     if planned[0] and planned != actual:

@@ -10,6 +10,8 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 from model_registry import packages
+from model_registry.contract import GATE_DECISION, RECOMMENDED_INSTANCE_COUNT, RECOMMENDED_INSTANCE_TYPE
+from model_registry.endpoints import package_of_model
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ def _serving(sm: BaseClient) -> dict[str, str]:
                 model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
             except ClientError:
                 continue
-            arn = (model.get("PrimaryContainer") or {}).get("ModelPackageName")
+            arn = package_of_model(model)
             if arn:
                 out.setdefault(arn, []).append(e["EndpointName"])
     return {k: ", ".join(v) for k, v in out.items()}
@@ -58,8 +60,8 @@ def history(sm: BaseClient, group: str) -> list[VersionRow]:
         m = p.customer_metadata
         decided = p.approval_status != packages.PENDING
         recommended = (
-            f"{m['recommended_instance_type']} x{m.get('recommended_instance_count', '?')}"
-            if m.get("recommended_instance_type")
+            f"{m[RECOMMENDED_INSTANCE_TYPE]} x{m.get(RECOMMENDED_INSTANCE_COUNT, '?')}"
+            if m.get(RECOMMENDED_INSTANCE_TYPE)
             else "-"
         )
         if p.arn in serving:
@@ -73,7 +75,7 @@ def history(sm: BaseClient, group: str) -> list[VersionRow]:
                 status=p.approval_status,
                 by=(p.last_modified_by or p.created_by) if decided else p.created_by,
                 when=(p.last_modified_time or p.creation_time) if decided else p.creation_time,
-                gate=m.get("gate_decision", "-"),
+                gate=m.get(GATE_DECISION, "-"),
                 recommended=recommended,
                 deployed=deployed,
             )

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from model_registry.errors import UserError
 from pipelines.commands.common import add_config_flags
 
 # The Recommend step writes results.json only (it runs with boto3 alone); the chart is drawn here.
@@ -25,7 +26,7 @@ def add(sub: argparse._SubParsersAction) -> None:
 def _inputs(args: argparse.Namespace) -> tuple[str, str]:
     if args.artifact:
         if not args.payload:
-            raise ValueError("--artifact needs --payload (rows the model scores)")
+            raise UserError("--artifact needs --payload (rows the model scores)")
         return args.artifact, args.payload
     example = Path("build/example")
     if not (example / "model.tar.gz").exists():

@@ -11,6 +11,8 @@ import json
 import sys
 from pathlib import Path
 
+from model_registry.errors import UserError
+
 
 def add(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("recommend", help="choose and plan from a saved Inference Recommender job (offline)")
@@ -32,24 +34,24 @@ def _read_job(path: Path) -> dict:
     try:
         job = json.loads(path.read_text())
     except OSError as exc:
-        raise ValueError(f"{path}: cannot read: {exc.strerror}") from None
+        raise UserError(f"{path}: cannot read: {exc.strerror}") from None
     except json.JSONDecodeError as exc:
-        raise ValueError(f"{path}: not JSON: {exc}") from None
+        raise UserError(f"{path}: not JSON: {exc}") from None
     if not isinstance(job, dict):
-        raise ValueError(f"{path}: expected a DescribeInferenceRecommendationsJob response object")
+        raise UserError(f"{path}: expected a DescribeInferenceRecommendationsJob response object")
     if job.get("Status") not in (None, "COMPLETED"):
-        raise ValueError(f"{path}: job status is {job.get('Status')}, not COMPLETED: {job.get('FailureReason', '')}")
+        raise UserError(f"{path}: job status is {job.get('Status')}, not COMPLETED: {job.get('FailureReason', '')}")
     return job
 
 
 def run(args: argparse.Namespace) -> int:
+    from model_registry.instance_types import realtime_instance_types
     from steps import report
-    from steps.candidates import known_instance_types
     from steps.decision import decide
     from steps.recommend import decision_inputs
 
     job = _read_job(args.job_json)
-    decision = decide(job, decision_inputs(args), known_instance_types())
+    decision = decide(job, decision_inputs(args), realtime_instance_types())
     if args.table:
         print(report.table(decision), file=sys.stderr)
     if args.chart:

@@ -48,4 +48,20 @@ def test_lambda_zip_holds_the_handler():
     import zipfile
 
     names = zipfile.ZipFile(io.BytesIO(collect(LAMBDA_PACKAGES).zip_bytes())).namelist()
-    assert "model_registry/contract.py" in names
+    assert "deploy_lambda/handler.py" in names
+
+
+# What the Lambda and the step scripts agree on with the rest, shipped with both.
+CONTRACT = [
+    "model_registry/contract.py",
+    "model_registry/names.py",
+    "model_registry/endpoints.py",
+    "model_registry/deploy_bounds.py",
+    "model_registry/instance_types.py",
+    "model_registry/errors.py",
+]
+
+
+@pytest.mark.parametrize("packages", [STEPS_PACKAGES, LAMBDA_PACKAGES])
+def test_bundles_carry_the_contract(packages):
+    assert set(CONTRACT) <= set(collect(packages).files)

@@ -1,12 +1,21 @@
+from dataclasses import fields
+
 import pytest
 
 from model_registry.contract import (
+    ARTIFACT_SHA256,
+    GATE_DECISION,
+    RECOMMENDATION_ID,
+    RECOMMENDATION_JOB_NAME,
+    RECOMMENDED_INSTANCE_COUNT,
+    RECOMMENDED_INSTANCE_TYPE,
     MissingRecommendation,
     Recommendation,
     decode_environment,
     encode_environment,
     metadata_text,
 )
+from model_registry.endpoints import package_of_model
 
 REC = Recommendation(
     "job", "job/1", "ml.c6i.large", 4, 46800, 2.0, 4.2e-8, 0.119, 32760, 2, 20, {"OMP_NUM_THREADS": "2"}
@@ -53,3 +62,23 @@ def test_environment_encoding_fits_the_api_pattern():
 def test_free_text_is_cleaned_for_metadata():
     assert metadata_text("failed: latency (25 ms) > SLA, see log") == "failed: latency 25 ms SLA see log"
     assert len(metadata_text("x" * 400)) == 256
+
+
+def test_the_keys_read_one_by_one_are_recommendation_fields():
+    names = {f.name for f in fields(Recommendation)}
+    assert {RECOMMENDATION_JOB_NAME, RECOMMENDATION_ID, RECOMMENDED_INSTANCE_TYPE, RECOMMENDED_INSTANCE_COUNT} <= names
+    assert names.isdisjoint({GATE_DECISION, ARTIFACT_SHA256})
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ({"PrimaryContainer": {"ModelPackageName": "arn:pkg/1"}}, "arn:pkg/1"),
+        ({"Containers": [{"ModelPackageName": "arn:pkg/2"}, {"ModelPackageName": "arn:other"}]}, "arn:pkg/2"),
+        ({"PrimaryContainer": {"Image": "img", "ModelDataUrl": "s3://b/m.tar.gz"}}, None),
+        ({}, None),
+        (None, None),
+    ],
+)
+def test_the_package_a_model_serves_is_read_from_either_container_shape(model, expected):
+    assert package_of_model(model) == expected

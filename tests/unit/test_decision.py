@@ -4,12 +4,12 @@ import copy
 
 import pytest
 
-from steps.candidates import known_instance_types
+from model_registry.instance_types import realtime_instance_types
 from steps.decision import DecisionInputs, decide
 from steps.results import document
 from tests.conftest import load_fixture
 
-TYPES = known_instance_types()
+TYPES = realtime_instance_types()
 
 
 def inputs(**kw) -> DecisionInputs:

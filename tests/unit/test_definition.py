@@ -147,3 +147,23 @@ def test_cli_prints_it_offline_without_credentials(tmp_path):
     assert out.returncode == 0, out.stderr
     assert [s["Name"] for s in json.loads(out.stdout)["Steps"]] == ["RegisterModel", "Recommend", "ApprovalGate"]
     assert "telemetry" not in out.stderr.lower()
+
+
+def test_importing_the_definition_changes_nothing_once_prepared(tmp_path):
+    """prepare() is the one call that touches the SDK and logging; the import does neither."""
+    script = """
+import logging
+from pipelines import sdk_env
+sdk_env.prepare("us-east-1", offline=True)
+from sagemaker.core.config.config_manager import SageMakerConfig
+before = (logging.getLogger().level, SageMakerConfig.validate_sagemaker_config)
+import pipelines.definition
+after = (logging.getLogger().level, SageMakerConfig.validate_sagemaker_config)
+assert after == before, (before, after)
+assert before[0] == logging.WARNING and before[1].once_per_config
+"""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "AWS_CONFIG_FILE": "/dev/null"}
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert out.returncode == 0, out.stderr

@@ -10,6 +10,8 @@ import boto3
 import pytest
 import yaml
 
+from model_registry import deploy_bounds
+from model_registry.names import ENDPOINT_CHANGE, EVENT_SOURCE, PACKAGE_CHANGE
 from tests.unit.test_deploy_lambda import approval_event, in_service_event
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy_lambda" / "template.yaml"
@@ -67,6 +69,38 @@ def test_no_wildcard_sagemaker_actions_and_passrole_is_scoped():
     passrole = next(s for s in statements if s["Action"] == "iam:PassRole")
     assert passrole["Resource"] == {"Ref": "SageMakerExecutionRoleArn"}
     assert passrole["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+# Each numeric stack parameter and the bound the config and the Lambda's settings read.
+PARAMETER_BOUNDS = {
+    "CanaryPercent": deploy_bounds.CANARY_PERCENT,
+    "LinearStepPercent": deploy_bounds.LINEAR_STEP_PERCENT,
+    "WaitIntervalSeconds": deploy_bounds.WAIT_INTERVAL_SECONDS,
+    "TerminationWaitSeconds": deploy_bounds.TERMINATION_WAIT_SECONDS,
+    "ScaleInCooldownSeconds": deploy_bounds.SCALE_IN_COOLDOWN_SECONDS,
+    "ScaleOutCooldownSeconds": deploy_bounds.SCALE_OUT_COOLDOWN_SECONDS,
+    "MaxLatencyMs": deploy_bounds.MAX_LATENCY_MS,
+    "DataCapturePercent": deploy_bounds.DATA_CAPTURE_PERCENT,
+}
+
+
+def test_parameters_hold_the_deploy_bounds():
+    params = template()["Parameters"]
+    numbers = {name for name, p in params.items() if p["Type"] == "Number"}
+    assert numbers == set(PARAMETER_BOUNDS), "a numeric parameter without a bound in model_registry.deploy_bounds"
+    for name, bound in PARAMETER_BOUNDS.items():
+        declared = (params[name]["Default"], params[name]["MinValue"], params[name]["MaxValue"])
+        assert declared == (bound.default, bound.lo, bound.hi), name
+    assert tuple(params["DeploymentStrategy"]["AllowedValues"]) == deploy_bounds.STRATEGIES
+    assert params["DeploymentStrategy"]["Default"] == deploy_bounds.DEFAULT_STRATEGY
+    assert params["RollbackOnReject"]["Default"] == str(deploy_bounds.ROLLBACK_ON_REJECT).lower()
+
+
+def test_rules_match_the_event_types_the_handler_reads():
+    resources = template()["Resources"]
+    for rule, detail_type in (("ApprovalRule", PACKAGE_CHANGE), ("EndpointRule", ENDPOINT_CHANGE)):
+        pattern = resources[rule]["Properties"]["EventPattern"]
+        assert (pattern["source"], pattern["detail-type"]) == ([EVENT_SOURCE], [detail_type]), rule
 
 
 def _matches(pattern: dict, events: list[dict]) -> list[str]:

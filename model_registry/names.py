@@ -1,0 +1,46 @@
+"""Names that cross a package boundary: what a deploy creates, the tag it puts on it, and
+the events that start it.
+
+Resource names derive from the endpoint, group and version: the same version always yields
+the same names, so a repeated event finds what the first one made, and the audit can tell a
+config the deploy made from one made by hand. Names stay within SageMaker's 63 characters: a
+long endpoint/group pair is replaced by a short digest of itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+MAX = 63
+# The one production variant a deploy creates; autoscaling, alarms and invocations name it.
+VARIANT = "AllTraffic"
+# On each Model, EndpointConfig and Endpoint the deploy makes: the package it serves.
+TAG_PACKAGE = "rtb-mlops:model-package-arn"
+# EventBridge `source` and `detail-type` of the events the deploy Lambda acts on (and the
+# emulator emits), as AWS documents them.
+EVENT_SOURCE = "aws.sagemaker"
+PACKAGE_CHANGE = "SageMaker Model Package State Change"
+ENDPOINT_CHANGE = "SageMaker Endpoint State Change"
+
+
+def resource_name(endpoint: str, group: str, version: int) -> str:
+    """The Model and EndpointConfig of one package version (one name serves both)."""
+    suffix = f"-v{version}"
+    name = f"{endpoint}-{group}{suffix}"
+    if len(name) <= MAX:
+        return name
+    digest = hashlib.sha256(f"{endpoint}\0{group}".encode()).hexdigest()[:8]
+    head = endpoint[: MAX - len(suffix) - len(digest) - 1].rstrip("-")
+    return f"{head}-{digest}{suffix}"
+
+
+def alarm_names(endpoint: str) -> tuple[str, str]:
+    return f"{endpoint}-5xx-errors", f"{endpoint}-model-latency"
+
+
+def scaling_policy_name(endpoint: str) -> str:
+    return f"{endpoint}-invocations-per-instance"
+
+
+def scaling_resource_id(endpoint: str, variant: str) -> str:
+    return f"endpoint/{endpoint}/variant/{variant}"
