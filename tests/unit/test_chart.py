@@ -12,10 +12,10 @@ from matplotlib.collections import PathCollection
 
 from bench.serving_chart import LoadPoint, best_of_rounds, read_points
 from bench.serving_chart import figure as serving_figure
+from model_registry.instance_types import realtime_instance_types
 from pipelines.charts.candidates import candidates_figure, write_candidates_chart
 from pipelines.charts.figure import DPI
 from pipelines.charts.placement import text_box
-from steps.candidates import known_instance_types
 from steps.decision import DecisionInputs, decide
 from steps.results import document
 from tests.conftest import FIXTURES
@@ -26,7 +26,7 @@ REPO = FIXTURES.parent.parent
 def results(max_latency_ms: float = 20.0, job_file: str = "ir_job_default.json") -> dict:
     job = json.loads((FIXTURES / job_file).read_text())
     inputs = DecisionInputs(max_latency_ms, peak_rps=50000, safety_factor=0.7, min_instances=2, max_instances=120)
-    return document(decide(job, inputs, known_instance_types()), job)
+    return document(decide(job, inputs, realtime_instance_types()), job)
 
 
 def png_size(data: bytes) -> tuple[int, int]:
