@@ -33,6 +33,8 @@ DEV = [
     "pytest-timeout>=2.3,<3",
     # The test session's process checks (no server outlives it) read the process table.
     "psutil>=5.9,<8",
+    # Property-based tests for the parsers that take outside input (config values, events, CSV rows).
+    "hypothesis>=6.100,<7",
     "ruff>=0.6",
     "cfn-lint>=1.20,<2",
     # The benchmark's reference server is built like the SageMaker XGBoost container's.

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from model_registry import deploy_bounds
 from model_registry.errors import UserError
 from model_registry.instance_types import realtime_instance_types
+from pipelines import safe_yaml
 from pipelines.aws_names import bucket_error, enum_values, pattern_error, s3_uri_error
 
 ENV_PREFIX = "RTB_MLOPS__"
@@ -34,14 +35,17 @@ def _check(error: str | None, value: str) -> str:
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # strict: `true` is not the number 1 and 20.5 not the integer 20; no Infinity or NaN reaches
+    # a definition's JSON. A YAML/JSON int still fills a float field.
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class AwsSettings(_Section):
-    region: str = Field(pattern=r"[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d")
+    # pydantic's `pattern` searches; anchored, it checks the whole value.
+    region: str = Field(pattern=r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
     role_arn: str
     bucket: str
-    prefix: str = Field(default="rtb-mlops", pattern=r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
+    prefix: str = Field(default="rtb-mlops", pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
 
     @field_validator("role_arn")
     @classmethod
@@ -198,7 +202,7 @@ def _line_map(text: str, path: Path) -> dict[tuple[str, ...], _Source]:
             for i, item in enumerate(node.value):
                 walk(item, (*prefix, str(i)))
 
-    root = yaml.compose(text)
+    root = safe_yaml.compose(text)
     if root is not None:
         walk(root, ())
     return out
@@ -215,7 +219,7 @@ def _set_path(doc: dict, keys: tuple[str, ...], value: Any) -> None:
 
 def _parse_scalar(text: str, where: str) -> Any:
     try:
-        return yaml.safe_load(text)
+        return safe_yaml.load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{where}: not a YAML value: {exc}") from exc
 
@@ -271,7 +275,7 @@ def load_config(
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the configuration file: {exc.strerror}") from exc
     try:
-        doc = yaml.safe_load(text) or {}
+        doc = safe_yaml.load(text) or {}
         sources = _line_map(text, path)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc

@@ -1,7 +1,11 @@
+import json
+import math
 import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.config import ConfigError, load_config
 
@@ -88,3 +92,70 @@ def test_missing_file():
 def test_bad_set_syntax():
     with pytest.raises(ConfigError, match="expected section.key=value"):
         load_config(CONFIG, ["nokey"], environ={})
+
+
+# --- hostile values (issue 17) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("override", "fragment"),
+    [
+        ("aws.prefix=ok; rm -rf /", "aws.prefix"),
+        ("aws.region=us-east-1; x", "aws.region"),
+        ("aws.prefix=ok\nbad", "aws.prefix"),
+        ("recommender.peak_requests_per_second=.inf", "finite number"),
+        ("recommender.max_cost_per_inference=.nan", "finite number"),
+        ("recommender.peak_requests_per_second=true", "valid number"),
+        ("deploy.min_instances=true", "valid integer"),
+        ("recommender.max_latency_ms=20.5", "valid integer"),
+        ("deploy.rollback_on_reject=1", "valid boolean"),
+    ],
+)
+def test_whole_values_are_checked_and_numbers_are_numbers(override, fragment):
+    with pytest.raises(ConfigError) as err:
+        load_config(CONFIG, [override], environ={})
+    assert re.search(fragment, str(err.value)), str(err.value)
+
+
+def test_a_billion_laughs_is_refused_quickly(tmp_path):
+    import time
+
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [{', '.join(['*a' + str(i - 1)] * 9)}]" for i in range(1, 9)]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(CONFIG.read_text() + "\nlaughs:\n" + "\n".join("  " + ln for ln in lines) + "\n")
+    started = time.monotonic()
+    with pytest.raises(ConfigError, match=r"bomb.yaml: .*aliases"):
+        load_config(bomb, environ={})
+    assert time.monotonic() - started < 2
+
+
+def test_a_few_aliases_still_work(tmp_path):
+    text = CONFIG.read_text().replace("max_latency_ms: 20", "max_latency_ms: &sla 20")
+    assert text != CONFIG.read_text()
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    assert load_config(path, environ={}).recommender.max_latency_ms == 20
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=150, deadline=None)
+def test_any_prefix_is_either_a_clean_s3_path_or_refused_by_name(prefix):
+    try:
+        cfg = load_config(CONFIG, [], environ={"RTB_MLOPS__AWS__PREFIX": json.dumps(prefix)})
+    except ConfigError as exc:
+        assert "aws.prefix" in str(exc) or "environment variable" in str(exc)
+        return
+    assert re.fullmatch(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*", cfg.aws.prefix)
+
+
+@given(st.one_of(st.floats(), st.integers(), st.booleans(), st.text(max_size=8)))
+@settings(max_examples=150, deadline=None)
+def test_any_peak_rate_is_a_positive_finite_number_or_refused(value):
+    try:
+        cfg = load_config(CONFIG, [], environ={"RTB_MLOPS__RECOMMENDER__PEAK_REQUESTS_PER_SECOND": json.dumps(value)})
+    except ConfigError as exc:
+        assert "recommender.peak_requests_per_second" in str(exc) or "environment variable" in str(exc)
+        return
+    peak = cfg.recommender.peak_requests_per_second
+    assert not isinstance(value, bool) and math.isfinite(peak) and peak > 0
