@@ -1,10 +1,18 @@
-"""`rtb-mlops emulator up | down | status`: one emulator per state folder, in the background."""
+"""`rtb-mlops emulator up | down | status`: one emulator per state folder, in the background.
+
+The emulator keeps AWS's state (registry, endpoints, S3 objects, ...) in memory: `down`, or
+the emulator's death, loses it, and `down` says so. Its endpoints' model servers hold a
+lifeline to it (`serving.child`), so they end with it however it ends.
+"""
 
 from __future__ import annotations
 
+import enum
+import errno
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -14,8 +22,19 @@ from pathlib import Path
 
 from emulator.context import DUMMY_CREDENTIALS
 from emulator.server import HOST
+from model_registry.errors import UserError
 
 DEFAULT_PORT = 4599
+
+
+class EmulatorError(UserError):
+    """The emulator cannot start where asked; the message says what holds the place."""
+
+
+class Stopped(enum.Enum):
+    STOPPED = "stopped"
+    WAS_DEAD = "was not running"  # recorded, but the process had died (kill -9, a crash)
+    NONE = "none recorded"
 
 
 def state_dir() -> Path:
@@ -73,7 +92,11 @@ def up(port: int = DEFAULT_PORT, home: Path | None = None, timeout: float = 60.0
         return existing, False
     url = f"http://{HOST}:{port}"
     if _healthy(url):
-        raise RuntimeError(f"{url} already answers but is not the emulator recorded in {home}; pick another --port")
+        raise EmulatorError(
+            f"an emulator already answers on {url}, but not the one recorded in {home}: it belongs to another"
+            " state folder (RTB_MLOPS_EMULATOR_HOME); stop it there, or pick another --port"
+        )
+    _check_port_free(port)
     home.mkdir(parents=True, exist_ok=True)
     work = home / "work"
     log = home / "emulator.log"
@@ -90,26 +113,38 @@ def up(port: int = DEFAULT_PORT, home: Path | None = None, timeout: float = 60.0
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             tail = log.read_text(errors="replace").splitlines()[-5:]
-            raise RuntimeError(f"the emulator did not start on {url}: " + " | ".join(tail))
+            raise EmulatorError(f"the emulator did not start on {url}: " + " | ".join(tail))
         time.sleep(0.2)
     running = Running(proc.pid, url, str(work), str(log), time.time())
     (home / "emulator.json").write_text(json.dumps(asdict(running)))
     return running, True
 
 
-def down(home: Path | None = None, timeout: float = 30.0) -> bool:
+def _check_port_free(port: int) -> None:
+    with socket.socket() as probe:
+        try:
+            probe.bind((HOST, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                raise EmulatorError(f"port {port} on {HOST} is taken by another program; pick another --port") from None
+            raise
+
+
+def down(home: Path | None = None, timeout: float = 30.0) -> Stopped:
     home = home or state_dir()
     path = home / "emulator.json"
     try:
         running = Running(**json.loads(path.read_text()))
     except (OSError, ValueError, TypeError):
-        return False
+        return Stopped.NONE
+    if not _alive(running.pid):
+        path.unlink(missing_ok=True)
+        return Stopped.WAS_DEAD
+    os.kill(running.pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while _alive(running.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
     if _alive(running.pid):
-        os.kill(running.pid, signal.SIGTERM)
-        deadline = time.monotonic() + timeout
-        while _alive(running.pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        if _alive(running.pid):
-            os.killpg(running.pid, signal.SIGKILL)
+        os.killpg(running.pid, signal.SIGKILL)
     path.unlink(missing_ok=True)
-    return True
+    return Stopped.STOPPED

@@ -28,7 +28,15 @@ def run_up(args: argparse.Namespace) -> int:
 def run_down(args: argparse.Namespace) -> int:
     from emulator import control
 
-    print("emulator stopped" if control.down() else "no emulator was running")
+    home = control.state_dir()
+    result = control.down(home)
+    if result is control.Stopped.STOPPED:
+        print("emulator stopped; its state (registry, endpoints, S3 objects) was in memory and is gone")
+    elif result is control.Stopped.WAS_DEAD:
+        print(f"the emulator recorded in {home} was not running (it died: see {home / 'emulator.log'}); record removed")
+        return 1
+    else:
+        print(f"no emulator was recorded in {home}")
     return 0
 
 

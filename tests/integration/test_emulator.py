@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -162,3 +163,34 @@ def test_a_lambda_that_keeps_failing_sends_the_event_to_the_dead_letter_queue(em
     assert event["detail"]["ModelPackageArn"] == arn and event["detail-type"] == "SageMaker Model Package State Change"
     with pytest.raises(ClientError):
         client.describe_endpoint(EndpointName="checks-dlq")
+
+
+def test_up_on_a_port_another_program_holds_says_so_without_a_traceback(tmp_path, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        monkeypatch.setenv("RTB_MLOPS_EMULATOR_HOME", str(tmp_path))
+        assert main(["emulator", "up", "--port", str(port)]) == 2
+    assert f"error: port {port} on 127.0.0.1 is taken by another program" in capsys.readouterr().err
+
+
+def test_up_on_the_port_of_an_emulator_of_another_state_folder_is_refused(emulator, tmp_path):
+    from emulator import control
+
+    with pytest.raises(control.EmulatorError, match="another state folder"):
+        control.up(int(emulator.url.rsplit(":", 1)[1]), tmp_path)
+
+
+def test_down_after_the_emulator_was_killed_says_it_was_not_running(tmp_path):
+    from emulator import control
+    from tests.integration.conftest import free_port
+
+    running, started = control.up(free_port(), tmp_path)
+    assert started
+    os.kill(running.pid, signal.SIGKILL)
+    os.waitpid(running.pid, 0)
+    assert control.down(tmp_path) is control.Stopped.WAS_DEAD
+    assert control.down(tmp_path) is control.Stopped.NONE
