@@ -7,14 +7,18 @@ POST /invocations  text/csv rows in, one probability per line out
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from dataclasses import dataclass
 
-from model_registry.artifact.csv_rows import RowError, parse_rows
+from model_registry.artifact.csv_rows import RowError, parse_lines, split_lines
 from serving.predictors import Predictor
 
 # SageMaker real-time InvokeEndpoint accepts payloads up to 6 MB.
 MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 CSV = b"text/csv"
+# Rows parsed and scored before the worker turns to other connections (about 1 ms here),
+# so a 6 MB request (~250k rows) cannot hold a single-row request for its whole time.
+SLICE_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,7 @@ class Response:
 
 
 PING_OK = Response(200)
+Work = Generator[None, None, Response]
 NOT_FOUND = Response(404, b"not found: use GET /ping or POST /invocations\n")
 TOO_LARGE = Response(413, f"payload above the {MAX_PAYLOAD_BYTES} byte limit\n".encode())
 
@@ -34,30 +39,48 @@ def _is_csv(content_type: bytes | None) -> bool:
     return content_type is None or content_type.split(b";", 1)[0].strip().lower() == CSV
 
 
+def finish(work: Work) -> Response:
+    """Runs `work` to its response without pausing."""
+    try:
+        while True:
+            next(work)
+    except StopIteration as done:
+        return done.value
+
+
 class InferenceApp:
     def __init__(self, predictor: Predictor):
         self.predictor = predictor
         self.num_features = predictor.num_features
 
     def handle(self, method: bytes, path: bytes, content_type: bytes | None, body: bytes) -> Response:
+        return finish(self.work(method, path, content_type, body))
+
+    def work(self, method: bytes, path: bytes, content_type: bytes | None, body: bytes) -> Work:
+        """The response, computed in slices: the generator pauses between `SLICE_ROWS` rows."""
         path = path.split(b"?", 1)[0]
         if path == b"/invocations":
             if method != b"POST":
                 return Response(405, b"use POST for /invocations\n")
-            return self.invoke(content_type, body)
+            return (yield from self._invoke(content_type, body))
         if path == b"/ping":
             return PING_OK if method in (b"GET", b"HEAD") else Response(405, b"use GET for /ping\n")
         return NOT_FOUND
 
-    def invoke(self, content_type: bytes | None, body: bytes) -> Response:
+    def _invoke(self, content_type: bytes | None, body: bytes) -> Work:
         if len(body) > MAX_PAYLOAD_BYTES:
             return TOO_LARGE
         if not _is_csv(content_type):
             shown = (content_type or b"").decode("latin-1")[:80]
             return Response(415, f"content type {shown!r} not supported; send text/csv\n".encode())
         try:
-            rows = parse_rows(body, self.num_features)
+            lines = split_lines(body)
+            scores = []
+            for start in range(0, len(lines), SLICE_ROWS):
+                if start:
+                    yield
+                rows = parse_lines(lines[start : start + SLICE_ROWS], self.num_features, start + 1)
+                scores.extend(map(str, self.predictor.predict(rows)))
         except RowError as exc:
             return Response(400, f"bad request: {exc}\n".encode())
-        scores = self.predictor.predict(rows)
-        return Response(200, "\n".join(map(str, scores)).encode() + b"\n", CSV)
+        return Response(200, "\n".join(scores).encode() + b"\n", CSV)

@@ -1,7 +1,9 @@
 """HTTP/1.1 on asyncio with httptools: keep-alive, pipelining, bounded heads, bodies and time.
 
 The request path is short on purpose: parse the head, collect the body, call the app,
-write one preassembled response. A malformed request gets a 400 and the connection closes;
+write one preassembled response. Responses go out in request order (pipelining); a request
+with many rows is answered a slice at a time, letting other connections' requests in between,
+so a 6 MB body cannot stall every small request on the worker. A malformed request gets a 400 and the connection closes;
 the process keeps serving everyone else. No client holds more than `Limits` allows: a head
 above the limit gets 431 before more of it is buffered, a request slower than the read
 timeout 408, an idle keep-alive connection is closed, and a connection above the worker's
@@ -11,10 +13,11 @@ cap 503.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 
 import httptools
 
-from serving.app import MAX_PAYLOAD_BYTES, TOO_LARGE, InferenceApp, Response
+from serving.app import MAX_PAYLOAD_BYTES, TOO_LARGE, InferenceApp, Response, Work
 from serving.limits import Limits
 
 _REASONS = {
@@ -61,6 +64,7 @@ class HttpProtocol(asyncio.Protocol):
         "in_head",
         "limits",
         "parser",
+        "queue",
         "size",
         "timer",
         "too_large",
@@ -77,6 +81,7 @@ class HttpProtocol(asyncio.Protocol):
         self.timer: asyncio.TimerHandle | None = None
         self.completed_in_feed = False
         self.closing = False
+        self.queue: deque[tuple[Response | Work, bool]] = deque()
         self._reset()
 
     def _reset(self) -> None:
@@ -101,6 +106,8 @@ class HttpProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.connections.discard(self)
         self._disarm()
+        self.queue.clear()
+        self.closing = True
 
     def _arm(self, seconds: float, response: Response | None) -> None:
         """Closes the connection after `seconds` (answering `response` first, if any)."""
@@ -190,21 +197,49 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         self.completed_in_feed = True
-        if self.transport is None or self.transport.is_closing():
+        self._disarm()
+        if self.closing or self.transport is None or self.transport.is_closing():
             return
         if self.too_large:
-            self._close_with(TOO_LARGE)
-            return
-        method = self.parser.get_method()
-        try:
-            response = self.app.handle(method, self.url, self.content_type, b"".join(self.body))
-        except Exception as exc:  # the contract: report and keep serving
-            response = Response(500, f"internal error: {type(exc).__name__}: {exc}\n".encode())
-        keep_alive = self.parser.should_keep_alive()
-        self.transport.write(encode(response, keep_alive))
-        self._reset()
-        if keep_alive:
-            self._arm(self.limits.idle_timeout, None)
+            item: Response | Work = TOO_LARGE
+            keep_alive = False
         else:
-            self.closing = True
-            self.transport.close()
+            item = self.app.work(self.parser.get_method(), self.url, self.content_type, b"".join(self.body))
+            keep_alive = self.parser.should_keep_alive()
+        self._reset()
+        self.queue.append((item, keep_alive))
+        if len(self.queue) == 1:
+            self._drain()
+
+    # --- answering, in order, a slice at a time ------------------------------------------------
+    def _drain(self) -> None:
+        """Answers queued requests in order; a large one pauses between slices for other clients."""
+        transport = self.transport
+        while self.queue and transport is not None and not self.closing:
+            item, keep_alive = self.queue[0]
+            response = item if isinstance(item, Response) else self._step(item)
+            if response is None:
+                if transport.is_reading():
+                    transport.pause_reading()  # no more requests buffered while this one runs
+                asyncio.get_running_loop().call_soon(self._drain)
+                return
+            self.queue.popleft()
+            transport.write(encode(response, keep_alive))
+            if not keep_alive:
+                self.closing = True
+                transport.close()
+                return
+        if transport is not None and not self.closing:
+            if not transport.is_reading():
+                transport.resume_reading()
+            self._arm(self.limits.idle_timeout, None)
+
+    @staticmethod
+    def _step(work: Work) -> Response | None:
+        try:
+            next(work)
+        except StopIteration as done:
+            return done.value
+        except Exception as exc:  # the contract: report and keep serving
+            return Response(500, f"internal error: {type(exc).__name__}: {exc}\n".encode())
+        return None

@@ -31,18 +31,28 @@ def _value(field: bytes, line: int, column: int) -> float:
         raise RowError(line, f"column {column}: {shown!r} is not a number") from None
 
 
-def parse_rows(body: bytes, num_features: int) -> np.ndarray:
-    """A float32 matrix (rows x num_features); RowError names the first bad line."""
+def split_lines(body: bytes) -> list[bytes]:
+    """The body's rows; RowError when there are none."""
     lines = body.strip().split(b"\n")
     if lines == [b""]:
         raise RowError(1, "no rows")
+    return lines
+
+
+def parse_lines(lines: list[bytes], num_features: int, first_line: int = 1) -> np.ndarray:
+    """A float32 matrix (rows x num_features); RowError names the first bad line, counted from `first_line`."""
     out = np.empty((len(lines), num_features), dtype=np.float32)
     for i, line in enumerate(lines):
         fields = line.rstrip(b"\r").split(b",")
         if len(fields) != num_features:
-            raise RowError(i + 1, f"{len(fields)} fields, expected {num_features}")
+            raise RowError(first_line + i, f"{len(fields)} fields, expected {num_features}")
         try:
             out[i] = [float(f) for f in fields]
         except ValueError:
-            out[i] = [_value(f, i + 1, c + 1) for c, f in enumerate(fields)]
+            out[i] = [_value(f, first_line + i, c + 1) for c, f in enumerate(fields)]
     return out
+
+
+def parse_rows(body: bytes, num_features: int) -> np.ndarray:
+    """A float32 matrix (rows x num_features); RowError names the first bad line."""
+    return parse_lines(split_lines(body), num_features)

@@ -2,6 +2,7 @@
 
 import http.client
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -173,6 +174,25 @@ def test_a_killed_worker_is_replaced_and_a_crash_loop_stops_the_server(example_m
     supervisor.children()[0].kill()  # the second death within a minute: more than allowed
     assert child.proc.wait(30) == 1
     child.cut()
+
+
+def test_a_single_row_is_answered_while_a_6mb_request_is_scored(example_model):
+    child, port = start_server(example_model.model_path, 1)
+    try:
+        big = b"\n".join([b"4,7,0,0,0,39,1"] * 400_000)[: 6 * 1024 * 1024 - 100].rsplit(b"\n", 1)[0]
+        with (
+            socket.create_connection(("127.0.0.1", port), timeout=30) as large,
+            socket.create_connection(("127.0.0.1", port), timeout=30) as small,
+        ):
+            large.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\n"
+                          b"Content-Length: %d\r\n\r\n%s" % (len(big), big))  # fmt: skip
+            time.sleep(0.3)  # the worker has the body and is scoring it
+            small.sendall(b"POST /invocations HTTP/1.1\r\nHost: x\r\nContent-Length: 14\r\n\r\n4,7,0,0,0,39,1")
+            first, _, _ = select.select([large, small], [], [], 30)
+            assert first == [small], "the single row waited for the 6 MB request"
+            assert small.recv(4096).startswith(b"HTTP/1.1 200")
+    finally:
+        child.stop()
 
 
 def test_sigterm_stops_everything_cleanly(server):

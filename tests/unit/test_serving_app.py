@@ -111,3 +111,29 @@ def test_auto_falls_back_to_xgboost_with_a_log_line(guidance_model, monkeypatch,
     assert "compiled predictor unavailable (OSError: gcc: command not found); falling back to xgboost" in caplog.text
     with pytest.raises(OSError):
         load_predictor(booster, "compiled")
+
+
+def test_a_large_body_is_scored_in_slices_with_the_same_answer(guidance_app):
+    from serving.app import SLICE_ROWS, finish
+
+    rows = [b"6,20,4,90,0,1,4", GUIDANCE_ROW] * (SLICE_ROWS + 10)
+    body = b"\n".join(rows)
+    work = guidance_app.work(b"POST", b"/invocations", b"text/csv", body)
+    pauses = 0
+    try:
+        while True:
+            next(work)
+            pauses += 1
+    except StopIteration as done:
+        sliced = done.value
+    assert pauses == -(-len(rows) // SLICE_ROWS) - 1
+    assert sliced == finish(guidance_app.work(b"POST", b"/invocations", b"text/csv", body))
+    assert len(sliced.body.splitlines()) == len(rows)
+
+
+def test_a_bad_row_past_the_first_slice_is_named_by_its_own_line(guidance_app):
+    from serving.app import SLICE_ROWS
+
+    rows = [GUIDANCE_ROW] * (SLICE_ROWS * 2) + [b"1,2"]
+    r = post(guidance_app, b"\n".join(rows))
+    assert r.status == 400 and f"line {SLICE_ROWS * 2 + 1}: 2 fields".encode() in r.body
