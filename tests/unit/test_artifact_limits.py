@@ -1,0 +1,103 @@
+"""Hostile artifacts that try to exhaust memory, or to hide a second model, are refused with
+a bounded message naming the file and the sizes; the real models still validate."""
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xgboost as xgb
+
+from model_registry.artifact.errors import ArtifactError
+from model_registry.artifact.tarball import read_members
+from model_registry.artifact.validate import read_model_file, validate_artifact
+from tests.unit.artifact_bombs import (
+    bytearray_pickle,
+    write_bomb,
+    write_pax_bomb,
+    zeros,
+)
+
+GIB = 1024**3
+MIB = 1024**2
+# No message may echo much of what it found.
+MAX_MESSAGE = 600
+
+
+def _model_json(**changes: object) -> dict:
+    rng = np.random.default_rng(0)
+    x = rng.random((100, 7))
+    booster = xgb.train({"objective": "binary:logistic", "max_depth": 2}, xgb.DMatrix(x, label=x[:, 0] > 0.5), 2)
+    doc = json.loads(bytes(booster.save_raw("json")))
+    doc.update(changes)
+    return doc
+
+
+def _json_with_long_string(path: Path, key: str, length: int) -> Path:
+    """A JSON model whose `key` is a string of `length` bytes, built without holding it."""
+    doc = _model_json()
+    doc.pop(key, None)
+    head = json.dumps(doc).encode()[:-1] + f', "{key}": "'.encode()
+    return write_bomb(path, [("xgboost-model", [(head, 1), (b"A", length), (b'"}', 1)])])
+
+
+def _refusal(exc: pytest.ExceptionInfo) -> str:
+    text = str(exc.value)
+    assert len(text) < MAX_MESSAGE, text[:MAX_MESSAGE]
+    return text
+
+
+# --- archives ---------------------------------------------------------------------------
+
+
+def test_gzip_bomb_is_refused_at_the_member_header(tmp_path):
+    bomb = write_bomb(tmp_path / "bomb.tar.gz", [(f"m{i}", zeros(GIB)) for i in range(3)])
+    assert bomb.stat().st_size < 4 * MIB
+    with pytest.raises(ArtifactError) as exc:
+        read_members(bomb)
+    text = _refusal(exc)
+    assert str(bomb) in text and "'m0'" in text
+    assert "1073741824 bytes" in text
+
+
+def test_archive_inflating_past_the_limit_over_several_members_stops_there(tmp_path):
+    bomb = write_bomb(tmp_path / "bomb.tar.gz", [(f"m{i}", zeros(3 * MIB)) for i in range(3)])
+    with pytest.raises(ArtifactError) as exc:
+        read_members(bomb, max_bytes=5 * MIB)
+    text = _refusal(exc)
+    assert "'m1'" in text and "5242880 bytes" in text
+
+
+def test_oversized_tar_metadata_is_refused_before_it_is_read(tmp_path):
+    bomb = write_pax_bomb(tmp_path / "pax.tar.gz", 64 * MIB)
+    with pytest.raises(ArtifactError) as exc:
+        read_members(bomb, max_bytes=8 * MIB)
+    assert "8388608 bytes" in _refusal(exc)
+
+
+def test_archive_within_the_limit_is_read(tmp_path):
+    archive = write_bomb(tmp_path / "ok.tar.gz", [("a", zeros(MIB)), ("b", zeros(MIB))])
+    members = read_members(archive, max_bytes=3 * MIB)
+    assert {name: len(data) for name, data in members.items()} == {"a": MIB, "b": MIB}
+
+
+def test_duplicate_member_names_are_refused(tmp_path, example_model):
+    good = read_model_file(Path(example_model.model_path)).data
+    path = tmp_path / "twice.tar.gz"
+    with tarfile.open(path, "w:gz") as tar:
+        for data in (bytearray_pickle(16), good):
+            info = tarfile.TarInfo("xgboost-model")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(ArtifactError) as exc:
+        validate_artifact(path, "3.0-5")
+    text = _refusal(exc)
+    assert str(path) in text and "'xgboost-model'" in text and "more than once" in text
+
+
+def test_names_that_normalise_to_the_same_file_are_duplicates(tmp_path):
+    archive = write_bomb(tmp_path / "dot.tar.gz", [("xgboost-model", zeros(4)), ("./xgboost-model", zeros(4))])
+    with pytest.raises(ArtifactError, match="more than once"):
+        read_members(archive)
