@@ -17,8 +17,10 @@ MAX_BYTES_ENV = "RTB_MLOPS_ARTIFACT_MAX_BYTES"
 
 _UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2, "g": 1024**3, "gib": 1024**3}
 _SIZE = re.compile(r"\s*(\d+)\s*([a-z]*)\s*", re.IGNORECASE)
-# How much of an untrusted value a message may quote.
+# How much of an untrusted value a message may quote, and of another library's message
+# about it (xgboost's parse errors quote the model).
 QUOTE_CHARS = 60
+CLIP_CHARS = 300
 
 
 def parse_size(text: str) -> int:
@@ -55,3 +57,10 @@ def quote(value: bytes | str, limit: int = QUOTE_CHARS) -> str:
     if len(value) <= limit:
         return shown
     return f"{shown}... ({len(value) - limit} more {'bytes' if isinstance(value, bytes) else 'characters'})"
+
+
+def clip(text: str, limit: int = CLIP_CHARS) -> str:
+    """Another library's message, cut to `limit` characters with a note of what was cut."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} more characters)"

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from model_registry.artifact.errors import ArtifactError
+from model_registry.artifact.limits import DEFAULT_MAX_BYTES
 from model_registry.artifact.safe_pickle import read_booster_state
 
 # xgboost's memory snapshot (what pickling a Booster stores) starts with this header,
@@ -33,21 +34,23 @@ class ModelFile:
     data: bytes
     format: ModelFormat
     saved_by: Version | None
+    # What xgboost's loaders take: the file, or for a pickle the Booster's snapshot (read
+    # once, within the size limit, when the file is classified).
+    loadable: bytes
 
     @property
     def saved_by_text(self) -> str:
         return ".".join(map(str, self.saved_by)) if self.saved_by else "unknown"
 
     def model_bytes(self) -> bytearray:
-        """What xgboost's loaders take: the file, or for a pickle the Booster's snapshot."""
-        if self.format is ModelFormat.PICKLE:
-            return bytearray(read_booster_state(self.name, self.data)["handle"])
-        return bytearray(self.data)
+        """A copy of `loadable` for xgboost, which takes a mutable buffer."""
+        return bytearray(self.loadable)
 
 
-def classify(name: str, data: bytes) -> ModelFile:
+def classify(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> ModelFile:
     fmt = _detect(name, data)
-    return ModelFile(name=name, data=data, format=fmt, saved_by=_saved_by(name, fmt, data))
+    loadable = bytes(read_booster_state(name, data, max_bytes)["handle"]) if fmt is ModelFormat.PICKLE else data
+    return ModelFile(name=name, data=data, format=fmt, saved_by=_saved_by(name, fmt, loadable), loadable=loadable)
 
 
 def _detect(name: str, data: bytes) -> ModelFormat:
@@ -72,9 +75,7 @@ def _saved_by(name: str, fmt: ModelFormat, data: bytes) -> Version | None:
         except ValueError as exc:
             raise ArtifactError(name, f"JSON model does not parse: {exc}") from None
         return _version(doc.get("version") if isinstance(doc, dict) else None)
-    if fmt is ModelFormat.PICKLE:
-        return snapshot_version(bytes(read_booster_state(name, data)["handle"]))
-    if fmt is ModelFormat.BINARY:
+    if fmt in (ModelFormat.PICKLE, ModelFormat.BINARY):
         return snapshot_version(data)
     return ubjson_version(data)
 

@@ -74,18 +74,20 @@ def write_pax_bomb(path: Path, header_size: int) -> Path:
     return path
 
 
-class _Allocate:
-    """Pickles as a call to the allow-listed `bytearray` with a size: the allocation bomb."""
+class Call:
+    """Pickles as `func(*args)`: how a pickle calls a global."""
 
-    def __init__(self, size: int):
-        self.size = size
+    def __init__(self, func: object, args: tuple):
+        self.func = func
+        self.args = args
 
     def __reduce__(self):
-        return (bytearray, (self.size,))
+        return (self.func, self.args)
 
 
 def bytearray_pickle(size: int) -> bytes:
-    return pickle.dumps({"handle": _Allocate(size)}, protocol=4)
+    """A pickle that calls the allow-listed `bytearray` with a size: the allocation bomb."""
+    return pickle.dumps({"handle": Call(bytearray, (size,))}, protocol=4)
 
 
 def nested_json(depth: int) -> bytes:

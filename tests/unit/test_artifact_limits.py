@@ -3,6 +3,7 @@ a bounded message naming the file and the sizes; the real models still validate.
 
 import io
 import json
+import pickle
 import tarfile
 from pathlib import Path
 
@@ -10,10 +11,12 @@ import numpy as np
 import pytest
 import xgboost as xgb
 
-from model_registry.artifact.errors import ArtifactError
+from model_registry.artifact.errors import ArtifactError, UnsafeArtifactError
+from model_registry.artifact.safe_pickle import MAX_OPCODES, read_booster_state
 from model_registry.artifact.tarball import read_members
 from model_registry.artifact.validate import read_model_file, validate_artifact
 from tests.unit.artifact_bombs import (
+    Call,
     bytearray_pickle,
     write_bomb,
     write_pax_bomb,
@@ -101,3 +104,33 @@ def test_names_that_normalise_to_the_same_file_are_duplicates(tmp_path):
     archive = write_bomb(tmp_path / "dot.tar.gz", [("xgboost-model", zeros(4)), ("./xgboost-model", zeros(4))])
     with pytest.raises(ArtifactError, match="more than once"):
         read_members(archive)
+
+
+# --- pickles ----------------------------------------------------------------------------
+
+
+def test_pickled_bytearray_allocation_above_the_limit_is_refused():
+    blob = bytearray_pickle(1_500_000_000)
+    assert len(blob) < 200
+    with pytest.raises(ArtifactError) as exc:
+        read_booster_state("m.tar.gz:xgboost-model", blob)
+    text = _refusal(exc)
+    assert "m.tar.gz:xgboost-model" in text and "1500000000 bytes" in text and "1073741824 bytes" in text
+
+
+def test_pickled_allocations_count_against_one_budget():
+    blob = bytearray_pickle(3 * MIB)
+    with pytest.raises(ArtifactError, match="2097152 bytes"):
+        read_booster_state("m", blob, max_bytes=2 * MIB)
+
+
+def test_pickle_with_too_many_opcodes_is_refused_before_it_runs():
+    blob = b"\x80\x04" + b"N0" * (MAX_OPCODES // 2 + 1) + b"N."
+    with pytest.raises(ArtifactError, match=f"more than {MAX_OPCODES} opcodes"):
+        read_booster_state("m", blob)
+
+
+def test_pickled_bytearray_of_another_kind_is_refused():
+    blob = pickle.dumps({"handle": Call(bytearray, ([1, 2, 3],))}, protocol=4)
+    with pytest.raises(UnsafeArtifactError, match=r"bytearray called with \(list\)"):
+        read_booster_state("m", blob)
