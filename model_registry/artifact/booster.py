@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import xgboost as xgb
 
 from model_registry.artifact.errors import ArtifactError
+from model_registry.artifact.limits import clip
 from model_registry.artifact.model_file import ModelFile, ModelFormat
 
 
@@ -36,7 +37,8 @@ def load_booster(model: ModelFile) -> xgb.Booster:
             booster = xgb.Booster()
             booster.load_model(raw)
     except xgb.core.XGBoostError as exc:
-        first = str(exc).strip().splitlines()[0]
+        # xgboost's parse errors quote the model, however long the line.
+        first = clip(str(exc).strip().splitlines()[0])
         raise ArtifactError(
             model.name,
             f"xgboost {xgb.__version__} cannot load this {model.format.value} model "

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import struct
 from dataclasses import dataclass
 from enum import StrEnum
 
 from model_registry.artifact.errors import ArtifactError
+from model_registry.artifact.json_model import Version, check_json
 from model_registry.artifact.limits import DEFAULT_MAX_BYTES
 from model_registry.artifact.safe_pickle import read_booster_state
 
@@ -15,8 +15,6 @@ from model_registry.artifact.safe_pickle import read_booster_state
 # then a little-endian int64 offset, from the end of the header, to the JSON config.
 SNAPSHOT_HEADER = b"CONFIG-offset:"
 _UBJ_KEY_MARKERS = b"iUIlL$#"
-
-Version = tuple[int, int, int]
 
 
 class ModelFormat(StrEnum):
@@ -69,18 +67,15 @@ def _detect(name: str, data: bytes) -> ModelFormat:
 
 
 def _saved_by(name: str, fmt: ModelFormat, data: bytes) -> Version | None:
+    """Which xgboost wrote the model, read while checking its JSON is fit for xgboost to parse."""
     if fmt is ModelFormat.JSON:
-        try:
-            doc = json.loads(data)
-        except ValueError as exc:
-            raise ArtifactError(name, f"JSON model does not parse: {exc}") from None
-        return _version(doc.get("version") if isinstance(doc, dict) else None)
+        return check_json(name, data)
     if fmt in (ModelFormat.PICKLE, ModelFormat.BINARY):
-        return snapshot_version(data)
+        return snapshot_version(name, data)
     return ubjson_version(data)
 
 
-def snapshot_version(raw: bytes) -> Version | None:
+def snapshot_version(name: str, raw: bytes) -> Version | None:
     """The version in a Booster snapshot: UBJSON from xgboost 2.0 on, JSON config before."""
     if raw.startswith(b"{"):
         return ubjson_version(raw)
@@ -88,11 +83,9 @@ def snapshot_version(raw: bytes) -> Version | None:
         return None
     (offset,) = struct.unpack_from("<q", raw, len(SNAPSHOT_HEADER))
     start = len(SNAPSHOT_HEADER) + 8 + offset
-    try:
-        config, _ = json.JSONDecoder().raw_decode(raw[start:].decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    if offset < 0 or start > len(raw):
         return None
-    return _version(config.get("version") if isinstance(config, dict) else None)
+    return check_json(f"{name} (its config)", raw[start:])
 
 
 _UBJ_INTS = {b"i": ">b", b"U": ">B", b"I": ">h", b"l": ">i", b"L": ">q"}

@@ -12,12 +12,14 @@ import pytest
 import xgboost as xgb
 
 from model_registry.artifact.errors import ArtifactError, UnsafeArtifactError
+from model_registry.artifact.model_file import classify
 from model_registry.artifact.safe_pickle import MAX_OPCODES, read_booster_state
-from model_registry.artifact.tarball import read_members
+from model_registry.artifact.tarball import read_members, write_tar_gz
 from model_registry.artifact.validate import read_model_file, validate_artifact
 from tests.unit.artifact_bombs import (
     Call,
     bytearray_pickle,
+    nested_json,
     write_bomb,
     write_pax_bomb,
     zeros,
@@ -134,3 +136,38 @@ def test_pickled_bytearray_of_another_kind_is_refused():
     blob = pickle.dumps({"handle": Call(bytearray, ([1, 2, 3],))}, protocol=4)
     with pytest.raises(UnsafeArtifactError, match=r"bytearray called with \(list\)"):
         read_booster_state("m", blob)
+
+
+# --- JSON models ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["version", "junk"])
+def test_json_model_with_a_huge_string_is_refused_briefly(tmp_path, key):
+    path = _json_with_long_string(tmp_path / "s.tar.gz", key, 2 * MIB)
+    with pytest.raises(ArtifactError) as exc:
+        validate_artifact(path, "3.0-5")
+    text = _refusal(exc)
+    assert str(path) in text and f"{2 * MIB} bytes" in text
+
+
+@pytest.mark.parametrize("version", [[1, 2], "3.0.5", [3, 0, "5"], [3, 0, 10**40]])
+def test_json_model_with_a_malformed_version_is_refused(version):
+    blob = json.dumps(_model_json(version=version)).encode()
+    with pytest.raises(ArtifactError, match=r"m: .*version.*expected \[major, minor, patch\]"):
+        classify("m", blob)
+
+
+def test_deeply_nested_json_is_refused_without_recursing():
+    with pytest.raises(ArtifactError) as exc:
+        classify("m.tar.gz:xgboost-model", nested_json(1_000_000))
+    assert "m.tar.gz:xgboost-model" in _refusal(exc) and "deep" in str(exc.value)
+
+
+def test_xgboost_error_quoting_the_model_is_shortened(tmp_path):
+    doc = _model_json()
+    doc["learner"]["objective"]["name"] = "A" * 50_000
+    path = tmp_path / "obj.tar.gz"
+    write_tar_gz(path, {"xgboost-model": json.dumps(doc).encode()})
+    with pytest.raises(ArtifactError) as exc:
+        validate_artifact(path, "3.0-5")
+    assert "cannot load" in _refusal(exc)
