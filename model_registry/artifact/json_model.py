@@ -13,14 +13,9 @@ from __future__ import annotations
 import re
 
 from model_registry.artifact.errors import ArtifactError
-from model_registry.artifact.limits import QUOTE_CHARS, quote, size_text
+from model_registry.artifact.limits import MAX_DEPTH, MAX_STRING_BYTES, QUOTE_CHARS, quote, size_text
 
 Version = tuple[int, int, int]
-
-# xgboost's own models nest at most 8 deep (a dart booster's trees).
-MAX_DEPTH = 32
-# Model strings are names and parameters; xgboost keeps no long text in a model.
-MAX_STRING_BYTES = 64 * 1024
 
 # A whole string (possessive, so a long one is one fast scan), else a lone quote that
 # opens a string never closed, else a bracket.

@@ -15,6 +15,12 @@ import re
 DEFAULT_MAX_BYTES = 1024**3
 MAX_BYTES_ENV = "RTB_MLOPS_ARTIFACT_MAX_BYTES"
 
+# The shape of a model file, whatever its size. xgboost's parsers recurse once per level
+# (and crash on deep nesting); its own models nest at most 8 deep (a dart booster's trees).
+MAX_DEPTH = 32
+# Model strings are names and parameters; xgboost keeps no long text in a model.
+MAX_STRING_BYTES = 64 * 1024
+
 _UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2, "g": 1024**3, "gib": 1024**3}
 _SIZE = re.compile(r"\s*(\d+)\s*([a-z]*)\s*", re.IGNORECASE)
 # How much of an untrusted value a message may quote, and of another library's message
@@ -48,7 +54,7 @@ def size_text(size: int) -> str:
     for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
         if size >= scale:
             return f"{size} bytes ({size / scale:.1f} {unit})"
-    return f"{size} bytes"
+    return "1 byte" if size == 1 else f"{size} bytes"
 
 
 def quote(value: bytes | str, limit: int = QUOTE_CHARS) -> str:

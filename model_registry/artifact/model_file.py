@@ -10,6 +10,7 @@ from model_registry.artifact.errors import ArtifactError
 from model_registry.artifact.json_model import Version, check_json
 from model_registry.artifact.limits import DEFAULT_MAX_BYTES
 from model_registry.artifact.safe_pickle import read_booster_state
+from model_registry.artifact.ubjson_model import check_ubjson
 
 # xgboost's memory snapshot (what pickling a Booster stores) starts with this header,
 # then a little-endian int64 offset, from the end of the header, to the JSON config.
@@ -67,18 +68,18 @@ def _detect(name: str, data: bytes) -> ModelFormat:
 
 
 def _saved_by(name: str, fmt: ModelFormat, data: bytes) -> Version | None:
-    """Which xgboost wrote the model, read while checking its JSON is fit for xgboost to parse."""
+    """Which xgboost wrote the model, read while checking it is fit for xgboost to parse."""
     if fmt is ModelFormat.JSON:
         return check_json(name, data)
     if fmt in (ModelFormat.PICKLE, ModelFormat.BINARY):
         return snapshot_version(name, data)
-    return ubjson_version(data)
+    return check_ubjson(name, data)
 
 
 def snapshot_version(name: str, raw: bytes) -> Version | None:
     """The version in a Booster snapshot: UBJSON from xgboost 2.0 on, JSON config before."""
     if raw.startswith(b"{"):
-        return ubjson_version(raw)
+        return check_ubjson(name, raw, version_path=(b"Model", b"version"))
     if not raw.startswith(SNAPSHOT_HEADER) or len(raw) < len(SNAPSHOT_HEADER) + 8:
         return None
     (offset,) = struct.unpack_from("<q", raw, len(SNAPSHOT_HEADER))
@@ -86,39 +87,3 @@ def snapshot_version(name: str, raw: bytes) -> Version | None:
     if offset < 0 or start > len(raw):
         return None
     return check_json(f"{name} (its config)", raw[start:])
-
-
-_UBJ_INTS = {b"i": ">b", b"U": ">B", b"I": ">h", b"l": ">i", b"L": ">q"}
-_UBJ_VERSION_KEY = b"\x07version["
-
-
-def ubjson_version(data: bytes) -> Version | None:
-    """The top-level `version` array of a UBJSON model, read without decoding the rest."""
-    at = data.find(_UBJ_VERSION_KEY)
-    if at < 0:
-        return None
-    pos, typed = at + len(_UBJ_VERSION_KEY), None
-    try:
-        if data[pos : pos + 1] == b"$":
-            typed, pos = data[pos + 1 : pos + 2], pos + 2
-        if data[pos : pos + 1] != b"#":
-            return None
-        count_fmt = _UBJ_INTS[data[pos + 1 : pos + 2]]
-        (count,) = struct.unpack_from(count_fmt, data, pos + 2)
-        pos += 2 + struct.calcsize(count_fmt)
-        values = []
-        for _ in range(min(count, 3)):
-            marker = typed or data[pos : pos + 1]
-            pos += 0 if typed else 1
-            fmt = _UBJ_INTS[marker]
-            values.append(struct.unpack_from(fmt, data, pos)[0])
-            pos += struct.calcsize(fmt)
-    except (KeyError, struct.error):
-        return None
-    return _version(values)
-
-
-def _version(value: object) -> Version | None:
-    if isinstance(value, list) and len(value) == 3 and all(isinstance(v, int) for v in value):
-        return (value[0], value[1], value[2])
-    return None

@@ -171,3 +171,46 @@ def test_xgboost_error_quoting_the_model_is_shortened(tmp_path):
     with pytest.raises(ArtifactError) as exc:
         validate_artifact(path, "3.0-5")
     assert "cannot load" in _refusal(exc)
+
+
+# --- UBJSON models ----------------------------------------------------------------------
+
+
+def _ubj() -> bytes:
+    rng = np.random.default_rng(0)
+    x = rng.random((100, 7))
+    return bytes(xgb.train({"objective": "binary:logistic"}, xgb.DMatrix(x, label=x[:, 0] > 0.5), 2).save_raw("ubj"))
+
+
+def test_ubjson_garbage_names_the_file(tmp_path):
+    good = _ubj()
+    path = tmp_path / "u.tar.gz"
+    write_tar_gz(path, {"xgboost-model": good[:200] + b"\xff" * 100 + good[300:]})
+    with pytest.raises(ArtifactError) as exc:
+        validate_artifact(path, "3.0-5")
+    assert str(path) in _refusal(exc)
+
+
+@pytest.mark.parametrize(
+    ("blob", "said"),
+    [
+        (b"{L\x00\x00\x00\x00\x00\x00\x00\x07learner" + b"[" * 100_000 + b"]" * 100_000 + b"}", "deep"),
+        (
+            b"{L\x00\x00\x00\x00\x00\x00\x00\x07learner[$d#L\x00\x00\x01\x00\x00\x00\x00\x00" + b"\0" * 16 + b"}",
+            "bytes",
+        ),
+        (b"{L\x00\x00\x00\x00\x00\x00\x00\x07learnerSL\x00\x00\x01\x00\x00\x00\x00\x00ab}", "bytes"),
+    ],
+)
+def test_ubjson_that_would_crash_or_exhaust_xgboost_is_refused_first(blob, said):
+    with pytest.raises(ArtifactError) as exc:
+        classify("m", blob)
+    assert said in _refusal(exc)
+
+
+def test_bytes_that_garble_xgboost_error_message_name_the_file(tmp_path):
+    path = tmp_path / "g.tar.gz"
+    write_tar_gz(path, {"xgboost-model": b'{"learner": \xff, "version": [3, 0, 5]}'})
+    with pytest.raises(ArtifactError) as exc:
+        validate_artifact(path, "3.0-5")
+    assert str(path) in _refusal(exc) and "not UTF-8" in str(exc.value)
