@@ -65,6 +65,12 @@ def quote(value: bytes | str, limit: int = QUOTE_CHARS) -> str:
     return f"{shown}... ({len(value) - limit} more {'bytes' if isinstance(value, bytes) else 'characters'})"
 
 
+def listed(values: list[str], limit: int = 5) -> str:
+    """Values from the artifact, each quoted briefly: the first `limit`, and how many more."""
+    shown = ", ".join(quote(value) for value in values[:limit])
+    return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
+
+
 def clip(text: str, limit: int = CLIP_CHARS) -> str:
     """Another library's message, cut to `limit` characters with a note of what was cut."""
     if len(text) <= limit:

@@ -12,7 +12,7 @@ import numpy as np
 
 from model_registry.artifact.csv_rows import RowError, parse_rows
 from model_registry.artifact.errors import ArtifactError
-from model_registry.artifact.limits import DEFAULT_MAX_BYTES
+from model_registry.artifact.limits import DEFAULT_MAX_BYTES, QUOTE_CHARS, clip
 from model_registry.artifact.tarball import read_members, write_tar_gz
 
 MAX_PAYLOAD_FILES = 1000
@@ -46,7 +46,7 @@ def read_sample_payload(
         try:
             rows += len(parse_rows(body, expected))
         except RowError as exc:
-            raise ArtifactError(f"{path}:{name}", str(exc)) from None
+            raise ArtifactError(f"{path}:{clip(name, QUOTE_CHARS)}", str(exc)) from None
     return SamplePayload(bodies=bodies, num_rows=rows, matrix_width=expected)
 
 

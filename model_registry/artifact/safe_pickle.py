@@ -20,12 +20,11 @@ import pickletools
 from pathlib import Path
 
 from model_registry.artifact.errors import ArtifactError, UnsafeArtifactError
-from model_registry.artifact.limits import DEFAULT_MAX_BYTES, clip, quote, size_text
+from model_registry.artifact.limits import DEFAULT_MAX_BYTES, clip, listed, size_text
 
 ALLOWED_GLOBALS = frozenset({("xgboost.core", "Booster"), ("builtins", "bytearray")})
 # A pickled Booster is about 70 opcodes plus two per feature name: room for 50,000 names.
 MAX_OPCODES = 100_000
-_LISTED = 10
 _STRING_OPS = {"SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE", "SHORT_BINSTRING", "BINSTRING", "STRING"}
 
 
@@ -111,12 +110,10 @@ def read_booster_state(path: Path | str, data: bytes, max_bytes: int = DEFAULT_M
         raise ArtifactError(path, f"corrupt pickle ({clip(str(exc))})") from None
     refused = sorted({f"{m}.{n}" for m, n in names if (m, n) not in ALLOWED_GLOBALS})
     if refused:
-        more = f" and {len(refused) - _LISTED} more" if len(refused) > _LISTED else ""
         raise UnsafeArtifactError(
             path,
             "pickle names globals outside the allow-list (xgboost.core.Booster, builtins.bytearray): "
-            + ", ".join(quote(name) for name in refused[:_LISTED])
-            + more
+            + listed(refused)
             + "; refused without loading",
         )
     try:

@@ -71,7 +71,7 @@ def _read(tar: tarfile.TarFile, info: tarfile.TarInfo) -> bytes:
 def _safe_name(path: Path, info: tarfile.TarInfo) -> str:
     name = PurePosixPath(info.name)
     if name.is_absolute() or ".." in name.parts:
-        raise ArtifactError(path, f"member {info.name!r} escapes the archive (absolute path or '..')")
+        raise ArtifactError(path, f"member {quote(info.name)} escapes the archive (absolute path or '..')")
     return str(PurePosixPath(*[p for p in name.parts if p != "."])) if name.parts else ""
 
 

@@ -12,7 +12,7 @@ import xgboost as xgb
 from model_registry.artifact.booster import ModelFacts, facts, load_booster
 from model_registry.artifact.compat import Compatibility, check
 from model_registry.artifact.errors import ArtifactError
-from model_registry.artifact.limits import DEFAULT_MAX_BYTES
+from model_registry.artifact.limits import DEFAULT_MAX_BYTES, listed
 from model_registry.artifact.model_file import ModelFile, classify
 from model_registry.artifact.payload import read_sample_payload
 from model_registry.artifact.tarball import read_members
@@ -50,13 +50,14 @@ def read_model_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ModelFile
     members = read_members(path, max_bytes=max_bytes)
     if MODEL_FILE_NAME not in members:
         raise ArtifactError(
-            path, f"expected a file named {MODEL_FILE_NAME!r} at the top level, found {sorted(members) or 'nothing'}"
+            path,
+            f"expected a file named {MODEL_FILE_NAME!r} at the top level, found {listed(sorted(members)) or 'nothing'}",
         )
     extra = sorted(set(members) - {MODEL_FILE_NAME})
     if extra:
         raise ArtifactError(
             path,
-            f"unexpected files {extra}: the SageMaker XGBoost container loads every file"
+            f"unexpected files {listed(extra)}: the SageMaker XGBoost container loads every file"
             " in the model directory as a model",
         )
     return classify(f"{path}:{MODEL_FILE_NAME}", members[MODEL_FILE_NAME], max_bytes)

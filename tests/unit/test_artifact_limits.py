@@ -108,6 +108,20 @@ def test_names_that_normalise_to_the_same_file_are_duplicates(tmp_path):
         read_members(archive)
 
 
+@pytest.mark.parametrize("name", ["x" * 100_000, "../" + "x" * 100_000])
+def test_long_member_names_are_quoted_briefly(tmp_path, name):
+    files = {"xgboost-model": b"{}", name: b"", **{f"extra-{i}": b"" for i in range(1000)}}
+    path = tmp_path / "names.tar.gz"
+    with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        for member, data in files.items():
+            info = tarfile.TarInfo(member)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    with pytest.raises(ArtifactError) as exc:
+        read_model_file(path)
+    assert str(path) in _refusal(exc)
+
+
 # --- pickles ----------------------------------------------------------------------------
 
 
