@@ -81,8 +81,8 @@ class _AllowListUnpickler(pickle.Unpickler):
         if size > self._budget:
             raise ArtifactError(
                 self._path,
-                f"pickle calls bytearray for {size_text(size)}, past the limit of"
-                f" {size_text(self._max_bytes)} for all it allocates ({size_text(self._budget)} left)",
+                f"pickle asks bytearray for {size_text(size)}; the limit of {size_text(self._max_bytes)}"
+                f" on all it allocates has {size_text(self._budget)} left",
             )
         self._budget -= size
         return bytearray(*args)
