@@ -4,6 +4,9 @@ a bounded message naming the file and the sizes; the real models still validate.
 import io
 import json
 import pickle
+import resource
+import subprocess
+import sys
 import tarfile
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from model_registry.artifact.model_file import classify
 from model_registry.artifact.safe_pickle import MAX_OPCODES, read_booster_state
 from model_registry.artifact.tarball import read_members, write_tar_gz
 from model_registry.artifact.validate import read_model_file, validate_artifact
+from tests.conftest import REPO
 from tests.unit.artifact_bombs import (
     Call,
     bytearray_pickle,
@@ -228,3 +232,91 @@ def test_bytes_that_garble_xgboost_error_message_name_the_file(tmp_path):
     with pytest.raises(ArtifactError) as exc:
         validate_artifact(path, "3.0-5")
     assert str(path) in _refusal(exc) and "not UTF-8" in str(exc.value)
+
+
+# --- the command, under a 2 GB address-space limit --------------------------------------
+
+ADDRESS_SPACE = 2 * GIB
+
+
+def _limit_address_space() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+
+
+def _gzip_bomb(path: Path) -> Path:
+    return write_bomb(path, [("xgboost-model", zeros(GIB)) for _ in range(3)])
+
+
+def _pickle_bomb(path: Path) -> Path:
+    write_tar_gz(path, {"xgboost-model": bytearray_pickle(1_500_000_000)})
+    return path
+
+
+def _string_bomb(path: Path) -> Path:
+    return _json_with_long_string(path, "version", 100_000_000)
+
+
+def _nesting_bomb(path: Path) -> Path:
+    write_tar_gz(path, {"xgboost-model": nested_json(1_000_000)})
+    return path
+
+
+BOMBS = {"gzip": _gzip_bomb, "pickle": _pickle_bomb, "string": _string_bomb, "nesting": _nesting_bomb}
+
+
+@pytest.fixture(scope="module")
+def under_2_gb(tmp_path_factory, example_model, guidance_model) -> dict[str, tuple[Path, dict]]:
+    """Each bomb and each real model, validated by the command in a child process whose
+    address space is limited to 2 GB (one child: importing xgboost takes seconds)."""
+    folder = tmp_path_factory.mktemp("bombs")
+    files = {name: build(folder / f"{name}.tar.gz") for name, build in BOMBS.items()}
+    files |= {"example": Path(example_model.model_path), "guidance": guidance_model}
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.unit.validate_many", *map(str, files.values())],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_limit_address_space,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(done.stdout)
+    return {name: (path, results[str(path)]) for name, path in files.items()}
+
+
+@pytest.mark.parametrize(
+    ("bomb", "said"),
+    [
+        ("gzip", "1073741824 bytes"),
+        ("pickle", "1500000000 bytes"),
+        ("string", "100000000 bytes"),
+        ("nesting", "deep"),
+    ],
+)
+def test_command_refuses_each_bomb_within_2_gb(under_2_gb, bomb, said):
+    path, result = under_2_gb[bomb]
+    stderr = result["stderr"]
+    assert result["code"] == 2, stderr[-2000:]
+    assert stderr.startswith(f"error: {path}") and said in stderr, stderr[:MAX_MESSAGE]
+    assert len(stderr) < MAX_MESSAGE, stderr[:MAX_MESSAGE]
+
+
+@pytest.mark.parametrize(("model", "fmt"), [("example", "json"), ("guidance", "pickle")])
+def test_command_validates_the_real_models_within_2_gb(under_2_gb, model, fmt):
+    _, result = under_2_gb[model]
+    assert result["code"] == 0, result["stderr"][-2000:]
+    assert json.loads(result["stdout"])["format"] == fmt
+
+
+def test_command_takes_the_limit_from_a_flag_or_the_environment(tmp_path, monkeypatch, capsys):
+    from pipelines.cli import main
+
+    archive = write_bomb(tmp_path / "a.tar.gz", [("xgboost-model", zeros(2 * MIB))])
+    assert main(["artifact", "validate", "--max-bytes", "1MiB", str(archive)]) == 2
+    assert "1048576 bytes" in capsys.readouterr().err
+    monkeypatch.setenv("RTB_MLOPS_ARTIFACT_MAX_BYTES", "1048576")
+    assert main(["artifact", "validate", str(archive)]) == 2
+    assert "1048576 bytes" in capsys.readouterr().err
+    monkeypatch.setenv("RTB_MLOPS_ARTIFACT_MAX_BYTES", "lots")
+    assert main(["artifact", "validate", str(archive)]) == 2
+    assert "RTB_MLOPS_ARTIFACT_MAX_BYTES" in capsys.readouterr().err
