@@ -136,7 +136,8 @@ def _header(walk: _Walk) -> tuple[int | None, int | None]:
     if walk.peek() == ord("$"):
         walk.pos += 1
         typed = walk.byte()
-        if typed not in _FIXED:
+        # Elements of no size (null, true...) would let a count claim any number of them.
+        if not _FIXED.get(typed):
             raise walk.fail(f"a typed container of byte 0x{typed:02x}; xgboost writes typed arrays of numbers")
     if walk.peek() != ord("#"):
         if typed is not None:

@@ -218,6 +218,7 @@ def test_ubjson_garbage_names_the_file(tmp_path):
             "bytes",
         ),
         (b"{L\x00\x00\x00\x00\x00\x00\x00\x07learnerSL\x00\x00\x01\x00\x00\x00\x00\x00ab}", "bytes"),
+        (b"{L\x00\x00\x00\x00\x00\x00\x00\x07learner[$Z#L\x00\x00\x01\x00\x00\x00\x00\x00}", "typed"),
     ],
 )
 def test_ubjson_that_would_crash_or_exhaust_xgboost_is_refused_first(blob, said):
