@@ -2,10 +2,11 @@
 
 Parsing untrusted JSON costs far more than the file (an empty list is 2 bytes of JSON and
 64 of Python), recurses once per level (Python's parser ends 1,000,000 levels in a
-RecursionError, xgboost's crashes) and keeps whatever strings it finds. So one pass over
-the strings and brackets, found by a regular expression at C speed, checks the nesting,
-the length of each string and that brackets balance, and reads the top-level `version`
-on the way. Only xgboost parses what passes.
+RecursionError, xgboost's crashes) and keeps whatever strings it finds. So first the
+brackets and commas are counted (at C speed) to bound what xgboost's parse would take;
+then one pass over the strings and brackets, found by a regular expression, checks the
+nesting, the length of each string and that brackets balance, and reads the top-level
+`version` on the way. Only xgboost parses what passes.
 """
 
 from __future__ import annotations
@@ -13,7 +14,16 @@ from __future__ import annotations
 import re
 
 from model_registry.artifact.errors import ArtifactError
-from model_registry.artifact.limits import MAX_DEPTH, MAX_STRING_BYTES, QUOTE_CHARS, quote, size_text
+from model_registry.artifact.limits import (
+    DEFAULT_MAX_BYTES,
+    MAX_DEPTH,
+    MAX_STRING_BYTES,
+    PARSE_BYTES_PER_CONTAINER,
+    PARSE_BYTES_PER_VALUE,
+    QUOTE_CHARS,
+    quote,
+    size_text,
+)
 
 Version = tuple[int, int, int]
 
@@ -25,8 +35,9 @@ _VERSION = re.compile(rb"\s*:\s*\[\s*(\d{1,6})\s*,\s*(\d{1,6})\s*,\s*(\d{1,6})\s
 _QUOTE, _OPENS, _CLOSES = ord('"'), {ord("["), ord("{")}, {ord("]"): ord("["), ord("}"): ord("{")}
 
 
-def check_json(name: str, data: bytes) -> Version | None:
-    """The `version` of a JSON model, once its nesting, strings and brackets are fit for xgboost."""
+def check_json(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Version | None:
+    """The `version` of a JSON model, once its size, nesting, strings and brackets are fit for xgboost."""
+    _check_parse_cost(name, data, max_bytes)
     open_at: list[int] = []
     # Read once every string is checked, so a huge version string is refused by its size.
     version_at: int | None = None
@@ -53,6 +64,19 @@ def check_json(name: str, data: bytes) -> Version | None:
     if open_at:
         raise ArtifactError(name, f"JSON model does not parse: it ends with {len(open_at)} brackets open")
     return None if version_at is None else _version_at(name, data, version_at)
+
+
+def _check_parse_cost(name: str, data: bytes, max_bytes: int) -> None:
+    # Counts include brackets and commas inside strings: an overestimate, by little.
+    containers = data.count(b"{") + data.count(b"[")
+    values = data.count(b",")
+    cost = containers * PARSE_BYTES_PER_CONTAINER + values * PARSE_BYTES_PER_VALUE
+    if cost > max_bytes:
+        raise ArtifactError(
+            name,
+            f"JSON model has {containers} objects or arrays and {values} more values: xgboost would take"
+            f" about {size_text(cost)} to parse it, past the limit of {size_text(max_bytes)}",
+        )
 
 
 def _check_string(name: str, data: bytes, start: int, end: int) -> None:

@@ -49,7 +49,8 @@ class ModelFile:
 def classify(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> ModelFile:
     fmt = _detect(name, data)
     loadable = bytes(read_booster_state(name, data, max_bytes)["handle"]) if fmt is ModelFormat.PICKLE else data
-    return ModelFile(name=name, data=data, format=fmt, saved_by=_saved_by(name, fmt, loadable), loadable=loadable)
+    saved_by = _saved_by(name, fmt, loadable, max_bytes)
+    return ModelFile(name=name, data=data, format=fmt, saved_by=saved_by, loadable=loadable)
 
 
 def _detect(name: str, data: bytes) -> ModelFormat:
@@ -67,23 +68,23 @@ def _detect(name: str, data: bytes) -> ModelFormat:
     raise ArtifactError(name, "not an XGBoost model: expected JSON, UBJSON, a pickled Booster or legacy binary")
 
 
-def _saved_by(name: str, fmt: ModelFormat, data: bytes) -> Version | None:
+def _saved_by(name: str, fmt: ModelFormat, data: bytes, max_bytes: int) -> Version | None:
     """Which xgboost wrote the model, read while checking it is fit for xgboost to parse."""
     if fmt is ModelFormat.JSON:
-        return check_json(name, data)
+        return check_json(name, data, max_bytes)
     if fmt in (ModelFormat.PICKLE, ModelFormat.BINARY):
-        return snapshot_version(name, data)
-    return check_ubjson(name, data)
+        return snapshot_version(name, data, max_bytes)
+    return check_ubjson(name, data, max_bytes)
 
 
-def snapshot_version(name: str, raw: bytes) -> Version | None:
+def snapshot_version(name: str, raw: bytes, max_bytes: int) -> Version | None:
     """The version in a Booster snapshot: UBJSON from xgboost 2.0 on, JSON config before."""
     if raw.startswith(b"{"):
-        return check_ubjson(name, raw, version_path=(b"Model", b"version"))
+        return check_ubjson(name, raw, max_bytes, version_path=(b"Model", b"version"))
     if not raw.startswith(SNAPSHOT_HEADER) or len(raw) < len(SNAPSHOT_HEADER) + 8:
         return None
     (offset,) = struct.unpack_from("<q", raw, len(SNAPSHOT_HEADER))
     start = len(SNAPSHOT_HEADER) + 8 + offset
     if offset < 0 or start > len(raw):
         return None
-    return check_json(f"{name} (its config)", raw[start:])
+    return check_json(f"{name} (its config)", raw[start:], max_bytes)

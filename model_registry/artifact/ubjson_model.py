@@ -4,8 +4,9 @@ xgboost's UBJSON reader trusts the file: it recurses once per level (1,000,000 l
 crash it), and allocates whatever a length or count says before finding the bytes are
 not there. So one walk, without recursion and without building any values, checks that
 every marker is one UBJSON defines, that no length or count claims more bytes than
-follow, that strings are short and nesting shallow, and reads the top-level `version`.
-Typed arrays of numbers (most of a model) are skipped whole.
+follow, that strings are short and nesting shallow, and that what xgboost's parse would
+allocate stays within the limit, and reads the top-level `version`. Typed arrays of
+numbers (most of a model) are skipped whole.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from dataclasses import dataclass
 
 from model_registry.artifact.errors import ArtifactError
 from model_registry.artifact.json_model import Version
-from model_registry.artifact.limits import MAX_DEPTH, MAX_STRING_BYTES, size_text
+from model_registry.artifact.limits import (
+    DEFAULT_MAX_BYTES,
+    MAX_DEPTH,
+    MAX_STRING_BYTES,
+    PARSE_BYTES_PER_CONTAINER,
+    PARSE_BYTES_PER_VALUE,
+    size_text,
+)
 
 _INTS = {ord("i"): ">b", ord("U"): ">B", ord("I"): ">h", ord("l"): ">i", ord("L"): ">q"}
 # Values of a fixed size: null, no-op, true, false, the integers, floats and a char.
@@ -34,10 +42,18 @@ class _Container:
 
 
 class _Walk:
-    def __init__(self, name: str, data: bytes):
+    def __init__(self, name: str, data: bytes, max_bytes: int):
         self.name = name
         self.data = data
         self.pos = 0
+        self.max_bytes = max_bytes
+        self.parse_bytes = 0
+
+    def charge(self, parse_bytes: int) -> None:
+        """Count what xgboost's parse allocates for the value just read."""
+        self.parse_bytes += parse_bytes
+        if self.parse_bytes > self.max_bytes:
+            raise self.fail(f"xgboost would take more than the limit of {size_text(self.max_bytes)} to parse it")
 
     def fail(self, what: str) -> ArtifactError:
         return ArtifactError(self.name, f"UBJSON model is corrupt: {what} (at byte {self.pos} of {len(self.data)})")
@@ -81,10 +97,12 @@ class _Walk:
         return self.take(size, what)
 
 
-def check_ubjson(name: str, data: bytes, version_path: tuple[bytes, ...] = (b"version",)) -> Version | None:
+def check_ubjson(
+    name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES, version_path: tuple[bytes, ...] = (b"version",)
+) -> Version | None:
     """The version (at `version_path`) of a UBJSON model, once every length, count and level
     is fit for xgboost."""
-    walk = _Walk(name, data)
+    walk = _Walk(name, data, max_bytes)
     open_: list[_Container] = []
     version_at: int | None = None
     _value(walk, walk.byte(), open_, None)
@@ -109,8 +127,10 @@ def check_ubjson(name: str, data: bytes, version_path: tuple[bytes, ...] = (b"ve
 def _value(walk: _Walk, marker: int, open_: list[_Container], key: bytes | None) -> None:
     if marker in _FIXED:
         walk.skip(_FIXED[marker], "a number")
+        walk.charge(PARSE_BYTES_PER_VALUE)
     elif marker in _TEXT:
         walk.text("a string")
+        walk.charge(PARSE_BYTES_PER_VALUE)
     elif marker in _CLOSE:
         _open(walk, open_, _CLOSE[marker], key)
     else:
@@ -121,13 +141,16 @@ def _open(walk: _Walk, open_: list[_Container], close: int, key: bytes | None) -
     if len(open_) >= MAX_DEPTH:
         raise walk.fail(f"it nests more than {MAX_DEPTH} deep; xgboost models nest 8 deep")
     typed, count = _header(walk)
+    walk.charge(PARSE_BYTES_PER_CONTAINER)
     if typed is None:
         # Every element takes a byte at least: a count past the bytes left is a lie.
         if count is not None and count > len(walk.data) - walk.pos:
             raise walk.fail(f"a container claims {count} elements, more than the bytes left")
         open_.append(_Container(close, count, key))
     else:
+        # xgboost keeps a typed array as one packed array: as many bytes as in the file.
         walk.skip(count * _FIXED[typed], f"a typed array of {count} elements")
+        walk.charge(count * _FIXED[typed])
 
 
 def _header(walk: _Walk) -> tuple[int | None, int | None]:

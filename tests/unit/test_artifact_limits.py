@@ -181,6 +181,14 @@ def test_deeply_nested_json_is_refused_without_recursing():
     assert "m.tar.gz:xgboost-model" in _refusal(exc) and "deep" in str(exc.value)
 
 
+def test_json_that_xgboost_would_parse_into_more_than_the_limit_is_refused():
+    # 3 bytes of JSON, about 80 of xgboost's memory: a small file, a big parse.
+    blob = b'{"learner": {"x": [' + b"{}," * 100_000 + b'{}]}, "version": [3, 0, 5]}'
+    with pytest.raises(ArtifactError) as exc:
+        classify("m", blob, max_bytes=4 * MIB)
+    assert "4194304 bytes" in _refusal(exc) and "objects or arrays" in str(exc.value)
+
+
 def test_xgboost_error_quoting_the_model_is_shortened(tmp_path):
     doc = _model_json()
     doc["learner"]["objective"]["name"] = "A" * 50_000
@@ -225,6 +233,14 @@ def test_ubjson_that_would_crash_or_exhaust_xgboost_is_refused_first(blob, said)
     with pytest.raises(ArtifactError) as exc:
         classify("m", blob)
     assert said in _refusal(exc)
+
+
+def test_ubjson_that_xgboost_would_parse_into_more_than_the_limit_is_refused():
+    count = 100_000
+    blob = b"{L\x00\x00\x00\x00\x00\x00\x00\x07learner[#l" + count.to_bytes(4, "big") + b"Z" * count + b"}"
+    with pytest.raises(ArtifactError) as exc:
+        classify("m", blob, max_bytes=4 * MIB)
+    assert "4194304 bytes" in _refusal(exc)
 
 
 def test_bytes_that_garble_xgboost_error_message_name_the_file(tmp_path):
