@@ -32,7 +32,7 @@ Version = tuple[int, int, int]
 _TOKEN = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+"|["\[\]{}]')
 _KEY = re.compile(rb"\s*:")
 _VERSION = re.compile(rb"\s*:\s*\[\s*(\d{1,6})\s*,\s*(\d{1,6})\s*,\s*(\d{1,6})\s*\]")
-_QUOTE, _OPENS, _CLOSES = ord('"'), {ord("["), ord("{")}, {ord("]"): ord("["), ord("}"): ord("{")}
+_OPENS, _CLOSES = {ord("["), ord("{")}, {ord("]"): ord("["), ord("}"): ord("{")}
 
 
 def check_json(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> Version | None:

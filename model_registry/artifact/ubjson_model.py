@@ -56,7 +56,7 @@ class _Walk:
             raise self.fail(f"xgboost would take more than the limit of {size_text(self.max_bytes)} to parse it")
 
     def fail(self, what: str) -> ArtifactError:
-        return ArtifactError(self.name, f"UBJSON model is corrupt: {what} (at byte {self.pos} of {len(self.data)})")
+        return ArtifactError(self.name, f"UBJSON model: {what} (at byte {self.pos} of {len(self.data)})")
 
     def peek(self) -> int | None:
         return self.data[self.pos] if self.pos < len(self.data) else None
