@@ -85,7 +85,9 @@ class _AllowListUnpickler(pickle.Unpickler):
                 f" on all it allocates has {size_text(self._budget)} left",
             )
         self._budget -= size
-        return bytearray(*args)
+        # The snapshot's bytes are only read, never changed: keeping them as they are spares
+        # a copy the size of the model.
+        return args[0] if isinstance(args[0], bytes) else bytearray(*args)
 
 
 def _allocation(args: tuple[object, ...]) -> int:
@@ -106,6 +108,8 @@ def read_booster_state(path: Path | str, data: bytes, max_bytes: int = DEFAULT_M
         names = named_globals(data)
     except _TooManyOpcodes as exc:
         raise ArtifactError(path, str(exc)) from None
+    except MemoryError:
+        raise
     except Exception as exc:  # pickletools raises a variety of errors on garbage
         raise ArtifactError(path, f"corrupt pickle ({clip(str(exc))})") from None
     refused = sorted({f"{m}.{n}" for m, n in names if (m, n) not in ALLOWED_GLOBALS})
@@ -118,7 +122,7 @@ def read_booster_state(path: Path | str, data: bytes, max_bytes: int = DEFAULT_M
         )
     try:
         obj = _AllowListUnpickler(path, data, max_bytes).load()
-    except ArtifactError:
+    except (ArtifactError, MemoryError):
         raise
     except pickle.UnpicklingError as exc:
         raise UnsafeArtifactError(path, f"refused while unpickling: {clip(str(exc))}") from None

@@ -12,7 +12,7 @@ import xgboost as xgb
 from model_registry.artifact.booster import ModelFacts, facts, load_booster
 from model_registry.artifact.compat import Compatibility, check
 from model_registry.artifact.errors import ArtifactError
-from model_registry.artifact.limits import DEFAULT_MAX_BYTES, listed
+from model_registry.artifact.limits import DEFAULT_MAX_BYTES, MAX_BYTES_ENV, listed, size_text
 from model_registry.artifact.model_file import ModelFile, classify
 from model_registry.artifact.payload import read_sample_payload
 from model_registry.artifact.tarball import read_members
@@ -64,8 +64,18 @@ def read_model_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ModelFile
 
 
 def load_artifact(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[ModelFile, xgb.Booster]:
-    model = read_model_file(path, max_bytes)
-    return model, load_booster(model)
+    try:
+        model = read_model_file(path, max_bytes)
+        return model, load_booster(model)
+    except MemoryError:
+        # Within the limit, checking and loading a model still takes a few times its size
+        # (copies, and xgboost's own structures): a limit above the memory there is ends here.
+        raise ArtifactError(
+            path,
+            f"ran out of memory checking and loading it; the size limit is {size_text(max_bytes)},"
+            f" and a model near it needs a few times that: lower it (--max-bytes, ${MAX_BYTES_ENV})"
+            " or allow more memory",
+        ) from None
 
 
 def validate_artifact(

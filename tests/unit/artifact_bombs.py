@@ -92,3 +92,24 @@ def bytearray_pickle(size: int) -> bytes:
 
 def nested_json(depth: int) -> bytes:
     return b'{"learner": ' + b"[" * depth + b"]" * depth + b', "version": [3, 0, 5]}'
+
+
+def _short_text(text: str) -> bytes:
+    return b"\x8c" + bytes([len(text)]) + text.encode()
+
+
+def booster_pickle(handle_size: int) -> Content:
+    """A pickled Booster (protocol 4) whose snapshot is `handle_size` zero bytes, as pieces."""
+    head = (
+        b"\x80\x04"
+        + _short_text("xgboost.core")
+        + _short_text("Booster")
+        + b"\x93)\x81}"  # STACK_GLOBAL, EMPTY_TUPLE, NEWOBJ, EMPTY_DICT
+        + _short_text("handle")
+        + _short_text("builtins")
+        + _short_text("bytearray")
+        + b"\x93\x8e"  # STACK_GLOBAL, BINBYTES8
+        + handle_size.to_bytes(8, "little")
+    )
+    tail = b"\x85Rsb."  # TUPLE1, REDUCE, SETITEM, BUILD, STOP
+    return [(head, 1), (b"\0", handle_size), (tail, 1)]

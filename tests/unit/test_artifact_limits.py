@@ -22,6 +22,7 @@ from model_registry.artifact.validate import read_model_file, validate_artifact
 from tests.conftest import REPO
 from tests.unit.artifact_bombs import (
     Call,
+    booster_pickle,
     bytearray_pickle,
     nested_json,
     write_bomb,
@@ -278,7 +279,18 @@ def _nesting_bomb(path: Path) -> Path:
     return path
 
 
-BOMBS = {"gzip": _gzip_bomb, "pickle": _pickle_bomb, "string": _string_bomb, "nesting": _nesting_bomb}
+def _big_pickle(path: Path) -> Path:
+    """Within the size limit, but loading it takes a few times its size: more than 2 GB."""
+    return write_bomb(path, [("xgboost-model", booster_pickle(700_000_000))])
+
+
+BOMBS = {
+    "gzip": _gzip_bomb,
+    "pickle": _pickle_bomb,
+    "string": _string_bomb,
+    "nesting": _nesting_bomb,
+    "big pickle": _big_pickle,
+}
 
 
 @pytest.fixture(scope="module")
@@ -286,7 +298,7 @@ def under_2_gb(tmp_path_factory, example_model, guidance_model) -> dict[str, tup
     """Each bomb and each real model, validated by the command in a child process whose
     address space is limited to 2 GB (one child: importing xgboost takes seconds)."""
     folder = tmp_path_factory.mktemp("bombs")
-    files = {name: build(folder / f"{name}.tar.gz") for name, build in BOMBS.items()}
+    files = {name: build(folder / f"{name.replace(' ', '-')}.tar.gz") for name, build in BOMBS.items()}
     files |= {"example": Path(example_model.model_path), "guidance": guidance_model}
     done = subprocess.run(
         [sys.executable, "-m", "tests.unit.validate_many", *map(str, files.values())],
@@ -308,6 +320,7 @@ def under_2_gb(tmp_path_factory, example_model, guidance_model) -> dict[str, tup
         ("pickle", "1500000000 bytes"),
         ("string", "100000000 bytes"),
         ("nesting", "deep"),
+        ("big pickle", "out of memory"),
     ],
 )
 def test_command_refuses_each_bomb_within_2_gb(under_2_gb, bomb, said):
