@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import xgboost as xgb
 
 from model_registry.artifact.errors import ArtifactError
+from model_registry.artifact.limits import clip
 from model_registry.artifact.model_file import ModelFile, ModelFormat
 
 
@@ -36,14 +37,21 @@ def load_booster(model: ModelFile) -> xgb.Booster:
             booster = xgb.Booster()
             booster.load_model(raw)
     except xgb.core.XGBoostError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise ArtifactError(
-            model.name,
-            f"xgboost {xgb.__version__} cannot load this {model.format.value} model "
-            f"(saved by xgboost {model.saved_by_text}): {first}",
-        ) from None
+        # xgboost's parse errors quote the model, however long the line.
+        raise _cannot_load(model, clip(str(exc).strip().splitlines()[0])) from None
+    except UnicodeDecodeError:
+        # xgboost's Python side decodes its error message, which quotes the model's bytes.
+        raise _cannot_load(model, "its error message quotes bytes that are not UTF-8: the file is corrupt") from None
     booster.set_param({"nthread": 1})
     return booster
+
+
+def _cannot_load(model: ModelFile, why: str) -> ArtifactError:
+    return ArtifactError(
+        model.name,
+        f"xgboost {xgb.__version__} cannot load this {model.format.value} model"
+        f" (saved by xgboost {model.saved_by_text}): {why}",
+    )
 
 
 def facts(booster: xgb.Booster) -> ModelFacts:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import struct
 from dataclasses import dataclass
 from enum import StrEnum
 
 from model_registry.artifact.errors import ArtifactError
+from model_registry.artifact.json_model import Version, check_json
+from model_registry.artifact.limits import DEFAULT_MAX_BYTES
 from model_registry.artifact.safe_pickle import read_booster_state
+from model_registry.artifact.ubjson_model import check_ubjson
 
 # xgboost's memory snapshot (what pickling a Booster stores) starts with this header,
 # then a little-endian int64 offset, from the end of the header, to the JSON config.
 SNAPSHOT_HEADER = b"CONFIG-offset:"
 _UBJ_KEY_MARKERS = b"iUIlL$#"
-
-Version = tuple[int, int, int]
 
 
 class ModelFormat(StrEnum):
@@ -33,21 +33,24 @@ class ModelFile:
     data: bytes
     format: ModelFormat
     saved_by: Version | None
+    # What xgboost's loaders take: the file, or for a pickle the Booster's snapshot (read
+    # once, within the size limit, when the file is classified).
+    loadable: bytes
 
     @property
     def saved_by_text(self) -> str:
         return ".".join(map(str, self.saved_by)) if self.saved_by else "unknown"
 
     def model_bytes(self) -> bytearray:
-        """What xgboost's loaders take: the file, or for a pickle the Booster's snapshot."""
-        if self.format is ModelFormat.PICKLE:
-            return bytearray(read_booster_state(self.name, self.data)["handle"])
-        return bytearray(self.data)
+        """A copy of `loadable` for xgboost, which takes a mutable buffer."""
+        return bytearray(self.loadable)
 
 
-def classify(name: str, data: bytes) -> ModelFile:
+def classify(name: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> ModelFile:
     fmt = _detect(name, data)
-    return ModelFile(name=name, data=data, format=fmt, saved_by=_saved_by(name, fmt, data))
+    loadable = bytes(read_booster_state(name, data, max_bytes)["handle"]) if fmt is ModelFormat.PICKLE else data
+    saved_by = _saved_by(name, fmt, loadable, max_bytes)
+    return ModelFile(name=name, data=data, format=fmt, saved_by=saved_by, loadable=loadable)
 
 
 def _detect(name: str, data: bytes) -> ModelFormat:
@@ -65,66 +68,23 @@ def _detect(name: str, data: bytes) -> ModelFormat:
     raise ArtifactError(name, "not an XGBoost model: expected JSON, UBJSON, a pickled Booster or legacy binary")
 
 
-def _saved_by(name: str, fmt: ModelFormat, data: bytes) -> Version | None:
+def _saved_by(name: str, fmt: ModelFormat, data: bytes, max_bytes: int) -> Version | None:
+    """Which xgboost wrote the model, read while checking it is fit for xgboost to parse."""
     if fmt is ModelFormat.JSON:
-        try:
-            doc = json.loads(data)
-        except ValueError as exc:
-            raise ArtifactError(name, f"JSON model does not parse: {exc}") from None
-        return _version(doc.get("version") if isinstance(doc, dict) else None)
-    if fmt is ModelFormat.PICKLE:
-        return snapshot_version(bytes(read_booster_state(name, data)["handle"]))
-    if fmt is ModelFormat.BINARY:
-        return snapshot_version(data)
-    return ubjson_version(data)
+        return check_json(name, data, max_bytes)
+    if fmt in (ModelFormat.PICKLE, ModelFormat.BINARY):
+        return snapshot_version(name, data, max_bytes)
+    return check_ubjson(name, data, max_bytes)
 
 
-def snapshot_version(raw: bytes) -> Version | None:
+def snapshot_version(name: str, raw: bytes, max_bytes: int) -> Version | None:
     """The version in a Booster snapshot: UBJSON from xgboost 2.0 on, JSON config before."""
     if raw.startswith(b"{"):
-        return ubjson_version(raw)
+        return check_ubjson(name, raw, max_bytes, version_path=(b"Model", b"version"))
     if not raw.startswith(SNAPSHOT_HEADER) or len(raw) < len(SNAPSHOT_HEADER) + 8:
         return None
     (offset,) = struct.unpack_from("<q", raw, len(SNAPSHOT_HEADER))
     start = len(SNAPSHOT_HEADER) + 8 + offset
-    try:
-        config, _ = json.JSONDecoder().raw_decode(raw[start:].decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
+    if offset < 0 or start > len(raw):
         return None
-    return _version(config.get("version") if isinstance(config, dict) else None)
-
-
-_UBJ_INTS = {b"i": ">b", b"U": ">B", b"I": ">h", b"l": ">i", b"L": ">q"}
-_UBJ_VERSION_KEY = b"\x07version["
-
-
-def ubjson_version(data: bytes) -> Version | None:
-    """The top-level `version` array of a UBJSON model, read without decoding the rest."""
-    at = data.find(_UBJ_VERSION_KEY)
-    if at < 0:
-        return None
-    pos, typed = at + len(_UBJ_VERSION_KEY), None
-    try:
-        if data[pos : pos + 1] == b"$":
-            typed, pos = data[pos + 1 : pos + 2], pos + 2
-        if data[pos : pos + 1] != b"#":
-            return None
-        count_fmt = _UBJ_INTS[data[pos + 1 : pos + 2]]
-        (count,) = struct.unpack_from(count_fmt, data, pos + 2)
-        pos += 2 + struct.calcsize(count_fmt)
-        values = []
-        for _ in range(min(count, 3)):
-            marker = typed or data[pos : pos + 1]
-            pos += 0 if typed else 1
-            fmt = _UBJ_INTS[marker]
-            values.append(struct.unpack_from(fmt, data, pos)[0])
-            pos += struct.calcsize(fmt)
-    except (KeyError, struct.error):
-        return None
-    return _version(values)
-
-
-def _version(value: object) -> Version | None:
-    if isinstance(value, list) and len(value) == 3 and all(isinstance(v, int) for v in value):
-        return (value[0], value[1], value[2])
-    return None
+    return check_json(f"{name} (its config)", raw[start:], max_bytes)

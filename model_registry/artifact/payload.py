@@ -12,6 +12,7 @@ import numpy as np
 
 from model_registry.artifact.csv_rows import RowError, parse_rows
 from model_registry.artifact.errors import ArtifactError
+from model_registry.artifact.limits import DEFAULT_MAX_BYTES, QUOTE_CHARS, clip
 from model_registry.artifact.tarball import read_members, write_tar_gz
 
 MAX_PAYLOAD_FILES = 1000
@@ -32,9 +33,11 @@ def _first_row_width(body: bytes) -> int:
     return len(first.split(b",")) if first else 0
 
 
-def read_sample_payload(path: Path, num_features: int | None = None) -> SamplePayload:
+def read_sample_payload(
+    path: Path, num_features: int | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> SamplePayload:
     """Every body must parse as CSV rows of `num_features` values (default: the first row's)."""
-    bodies = read_members(path, max_members=MAX_PAYLOAD_FILES)
+    bodies = read_members(path, max_members=MAX_PAYLOAD_FILES, max_bytes=max_bytes)
     if not bodies:
         raise ArtifactError(path, "sample payload archive holds no files")
     expected = num_features or _first_row_width(bodies[min(bodies)])
@@ -43,7 +46,7 @@ def read_sample_payload(path: Path, num_features: int | None = None) -> SamplePa
         try:
             rows += len(parse_rows(body, expected))
         except RowError as exc:
-            raise ArtifactError(f"{path}:{name}", str(exc)) from None
+            raise ArtifactError(f"{path}:{clip(name, QUOTE_CHARS)}", str(exc)) from None
     return SamplePayload(bodies=bodies, num_rows=rows, matrix_width=expected)
 
 

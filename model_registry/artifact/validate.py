@@ -12,6 +12,7 @@ import xgboost as xgb
 from model_registry.artifact.booster import ModelFacts, facts, load_booster
 from model_registry.artifact.compat import Compatibility, check
 from model_registry.artifact.errors import ArtifactError
+from model_registry.artifact.limits import DEFAULT_MAX_BYTES, MAX_BYTES_ENV, listed, size_text
 from model_registry.artifact.model_file import ModelFile, classify
 from model_registry.artifact.payload import read_sample_payload
 from model_registry.artifact.tarball import read_members
@@ -43,31 +44,45 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_model_file(path: Path) -> ModelFile:
-    """The one model file of a SageMaker XGBoost artifact, classified, not yet loaded."""
-    members = read_members(path)
+def read_model_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ModelFile:
+    """The one model file of a SageMaker XGBoost artifact, classified, not yet loaded; nothing
+    in it may make us allocate more than `max_bytes`."""
+    members = read_members(path, max_bytes=max_bytes)
     if MODEL_FILE_NAME not in members:
         raise ArtifactError(
-            path, f"expected a file named {MODEL_FILE_NAME!r} at the top level, found {sorted(members) or 'nothing'}"
+            path,
+            f"expected a file named {MODEL_FILE_NAME!r} at the top level, found {listed(sorted(members)) or 'nothing'}",
         )
     extra = sorted(set(members) - {MODEL_FILE_NAME})
     if extra:
         raise ArtifactError(
             path,
-            f"unexpected files {extra}: the SageMaker XGBoost container loads every file"
+            f"unexpected files {listed(extra)}: the SageMaker XGBoost container loads every file"
             " in the model directory as a model",
         )
-    return classify(f"{path}:{MODEL_FILE_NAME}", members[MODEL_FILE_NAME])
+    return classify(f"{path}:{MODEL_FILE_NAME}", members[MODEL_FILE_NAME], max_bytes)
 
 
-def load_artifact(path: Path) -> tuple[ModelFile, xgb.Booster]:
-    model = read_model_file(path)
-    return model, load_booster(model)
+def load_artifact(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[ModelFile, xgb.Booster]:
+    try:
+        model = read_model_file(path, max_bytes)
+        return model, load_booster(model)
+    except MemoryError:
+        # Within the limit, checking and loading a model still takes a few times its size
+        # (copies, and xgboost's own structures): a limit above the memory there is ends here.
+        raise ArtifactError(
+            path,
+            f"ran out of memory checking and loading it; the size limit is {size_text(max_bytes)},"
+            f" and a model near it needs a few times that: lower it (--max-bytes, ${MAX_BYTES_ENV})"
+            " or allow more memory",
+        ) from None
 
 
-def validate_artifact(path: Path, container_version: str, payload_path: Path | None = None) -> ArtifactReport:
+def validate_artifact(
+    path: Path, container_version: str, payload_path: Path | None = None, max_bytes: int = DEFAULT_MAX_BYTES
+) -> ArtifactReport:
     """Raise ArtifactError naming the file and the problem, or describe an artifact fit to register."""
-    model, booster = load_artifact(path)
+    model, booster = load_artifact(path, max_bytes)
     model_facts = facts(booster)
     if model_facts.objective not in PROBABILITY_OBJECTIVES:
         raise ArtifactError(
@@ -81,7 +96,7 @@ def validate_artifact(path: Path, container_version: str, payload_path: Path | N
         )
     rows = None
     if payload_path is not None:
-        rows = _check_payload(payload_path, booster, model_facts.num_features)
+        rows = _check_payload(payload_path, booster, model_facts.num_features, max_bytes)
     return ArtifactReport(
         artifact=str(path),
         sha256=sha256_file(path),
@@ -94,8 +109,8 @@ def validate_artifact(path: Path, container_version: str, payload_path: Path | N
     )
 
 
-def _check_payload(payload_path: Path, booster: xgb.Booster, num_features: int) -> int:
-    payload = read_sample_payload(payload_path)
+def _check_payload(payload_path: Path, booster: xgb.Booster, num_features: int, max_bytes: int) -> int:
+    payload = read_sample_payload(payload_path, max_bytes=max_bytes)
     width = payload.matrix_width
     if width != num_features:
         raise ArtifactError(payload_path, f"rows have {width} features, the model expects {num_features}")
