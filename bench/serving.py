@@ -74,7 +74,7 @@ def wait_ready(url: str, proc: subprocess.Popen, timeout: float = 300) -> None:
 
 
 @contextmanager
-def server(kind: str, model: Path, workers: int):
+def server(kind: str, model: Path, workers: int, flags: tuple[str, ...] = ()):
     port = free_port()
     bin_dir = Path(sys.executable).parent
     if kind == "reference":
@@ -103,6 +103,7 @@ def server(kind: str, model: Path, workers: int):
             str(workers),
             "--predictor",
             "compiled",
+            *flags,
         ]
         env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=subprocess.DEVNULL)

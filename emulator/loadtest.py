@@ -28,8 +28,8 @@ request = function()
 end
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99),
+  io.write(string.format("RESULT %%d %%d %%d %%d %%d %%d %%d\\n", summary.requests, summary.duration,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max,
     e.connect + e.read + e.write + e.status + e.timeout))
 end
 """
@@ -44,6 +44,7 @@ class LoadResult:
     p50_ms: float
     p95_ms: float
     p99_ms: float
+    max_ms: float
     tool: str
 
     @property
@@ -78,8 +79,10 @@ def run_wrk(wrk: str, url: str, bodies: list[bytes], connections: int, seconds: 
     finally:
         os.unlink(script.name)
     line = next(ln for ln in out.splitlines() if ln.startswith("RESULT"))
-    requests, micros, p50, p95, p99, errors = (int(v) for v in line.split()[1:])
-    return LoadResult(connections, micros / 1e6, requests, errors, p50 / 1000, p95 / 1000, p99 / 1000, "wrk")
+    requests, micros, p50, p95, p99, worst, errors = (int(v) for v in line.split()[1:])
+    return LoadResult(
+        connections, micros / 1e6, requests, errors, p50 / 1000, p95 / 1000, p99 / 1000, worst / 1000, "wrk"
+    )
 
 
 async def _connection(host: str, port: int, requests: list[bytes], deadline: float, latencies: list[float]) -> int:
@@ -126,7 +129,9 @@ def run_asyncio(url: str, bodies: list[bytes], connections: int, seconds: float)
     def pct(p: float) -> float:
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000
 
-    return LoadResult(connections, elapsed, len(latencies), errors, pct(0.50), pct(0.95), pct(0.99), "asyncio")
+    return LoadResult(
+        connections, elapsed, len(latencies), errors, pct(0.50), pct(0.95), pct(0.99), ordered[-1] * 1000, "asyncio"
+    )
 
 
 def run(url: str, bodies: list[bytes], connections: int, seconds: float) -> LoadResult:

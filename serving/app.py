@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from dataclasses import dataclass
 
-from model_registry.artifact.csv_rows import RowError, parse_lines, split_lines
+from model_registry.artifact.csv_rows import RowError, line_slices, parse_lines
 from serving.predictors import Predictor
 
 # SageMaker real-time InvokeEndpoint accepts payloads up to 6 MB.
@@ -18,7 +18,7 @@ MAX_PAYLOAD_BYTES = 6 * 1024 * 1024
 CSV = b"text/csv"
 # Rows parsed and scored before the worker turns to other connections (about 1 ms here),
 # so a 6 MB request (~250k rows) cannot hold a single-row request for its whole time.
-SLICE_ROWS = 256
+DEFAULT_SLICE_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -49,15 +49,16 @@ def finish(work: Work) -> Response:
 
 
 class InferenceApp:
-    def __init__(self, predictor: Predictor):
+    def __init__(self, predictor: Predictor, slice_rows: int = DEFAULT_SLICE_ROWS):
         self.predictor = predictor
         self.num_features = predictor.num_features
+        self.slice_rows = slice_rows
 
     def handle(self, method: bytes, path: bytes, content_type: bytes | None, body: bytes) -> Response:
         return finish(self.work(method, path, content_type, body))
 
     def work(self, method: bytes, path: bytes, content_type: bytes | None, body: bytes) -> Work:
-        """The response, computed in slices: the generator pauses between `SLICE_ROWS` rows."""
+        """The response, computed in slices: the generator pauses every `slice_rows` rows."""
         path = path.split(b"?", 1)[0]
         if path == b"/invocations":
             if method != b"POST":
@@ -73,14 +74,15 @@ class InferenceApp:
         if not _is_csv(content_type):
             shown = (content_type or b"").decode("latin-1")[:80]
             return Response(415, f"content type {shown!r} not supported; send text/csv\n".encode())
+        parts: list[bytes] = []
+        first_line = 1
         try:
-            lines = split_lines(body)
-            scores = []
-            for start in range(0, len(lines), SLICE_ROWS):
-                if start:
+            for lines in line_slices(body, self.slice_rows):
+                if parts:
                     yield
-                rows = parse_lines(lines[start : start + SLICE_ROWS], self.num_features, start + 1)
-                scores.extend(map(str, self.predictor.predict(rows)))
+                rows = parse_lines(lines, self.num_features, first_line)
+                parts.append("\n".join(map(str, self.predictor.predict(rows))).encode())
+                first_line += len(lines)
         except RowError as exc:
             return Response(400, f"bad request: {exc}\n".encode())
-        return Response(200, "\n".join(scores).encode() + b"\n", CSV)
+        return Response(200, b"\n".join(parts) + b"\n", CSV)

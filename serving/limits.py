@@ -12,6 +12,8 @@ import argparse
 import math
 from dataclasses import dataclass, fields
 
+from serving.app import DEFAULT_SLICE_ROWS
+
 
 @dataclass(frozen=True)
 class Limits:
@@ -19,6 +21,7 @@ class Limits:
     read_timeout: float = 60.0  # seconds from a request's first byte to its last; then 408
     idle_timeout: float = 60.0  # seconds a keep-alive connection may wait for its next request
     max_connections: int = 1024  # open connections per worker; above it: 503 and close
+    slice_rows: int = DEFAULT_SLICE_ROWS  # rows scored before a worker turns to other requests
 
     @staticmethod
     def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -27,12 +27,12 @@ from serving.predictors import load_predictor
 log = logging.getLogger("rtb_mlops.serving")
 
 
-def build_app(artifact: Path, kind: str) -> InferenceApp:
+def build_app(artifact: Path, kind: str, limits: Limits) -> InferenceApp:
     _, booster = load_artifact(artifact)
     predictor = load_predictor(booster, kind)
     # The first call pays for lazy initialisation; do it before taking traffic.
     predictor.predict(np.zeros((1, predictor.num_features), dtype=np.float32))
-    return InferenceApp(predictor)
+    return InferenceApp(predictor, limits.slice_rows)
 
 
 async def serve(sock: socket.socket, app: InferenceApp, limits: Limits, ready_fd: int) -> None:
@@ -59,11 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     hold_lifeline(args.lifeline_fd)
     logging.basicConfig(level=logging.INFO, format=f"[worker {os.getpid()}] %(message)s", stream=sys.stderr)
-    app = build_app(args.model_artifact, args.predictor)
+    limits = Limits.from_args(args)
+    app = build_app(args.model_artifact, args.predictor, limits)
     sock = socket.socket(fileno=args.fd)
     import uvloop
 
-    uvloop.run(serve(sock, app, Limits.from_args(args), args.ready_fd))
+    uvloop.run(serve(sock, app, limits, args.ready_fd))
     return 0
 
 

@@ -7,6 +7,7 @@ and the sample-payload check so both accept exactly the same input.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -37,6 +38,24 @@ def split_lines(body: bytes) -> list[bytes]:
     if lines == [b""]:
         raise RowError(1, "no rows")
     return lines
+
+
+def line_slices(body: bytes, rows: int) -> Iterator[list[bytes]]:
+    """The body's lines, `rows` at a time, without splitting (or copying) all of it at once."""
+    body = body.strip()
+    if not body:
+        raise RowError(1, "no rows")
+    start = 0
+    while True:
+        end = start
+        for _ in range(rows):
+            end = body.find(b"\n", end)
+            if end < 0:
+                yield body[start:].split(b"\n")
+                return
+            end += 1
+        yield body[start : end - 1].split(b"\n")
+        start = end
 
 
 def parse_lines(lines: list[bytes], num_features: int, first_line: int = 1) -> np.ndarray:

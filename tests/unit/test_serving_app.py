@@ -114,7 +114,8 @@ def test_auto_falls_back_to_xgboost_with_a_log_line(guidance_model, monkeypatch,
 
 
 def test_a_large_body_is_scored_in_slices_with_the_same_answer(guidance_app):
-    from serving.app import SLICE_ROWS, finish
+    from serving.app import DEFAULT_SLICE_ROWS as SLICE_ROWS
+    from serving.app import finish
 
     rows = [b"6,20,4,90,0,1,4", GUIDANCE_ROW] * (SLICE_ROWS + 10)
     body = b"\n".join(rows)
@@ -132,7 +133,7 @@ def test_a_large_body_is_scored_in_slices_with_the_same_answer(guidance_app):
 
 
 def test_a_bad_row_past_the_first_slice_is_named_by_its_own_line(guidance_app):
-    from serving.app import SLICE_ROWS
+    from serving.app import DEFAULT_SLICE_ROWS as SLICE_ROWS
 
     rows = [GUIDANCE_ROW] * (SLICE_ROWS * 2) + [b"1,2"]
     r = post(guidance_app, b"\n".join(rows))
