@@ -28,9 +28,14 @@ _SHOWN.maxstring = _SHOWN.maxother = 80
 _SHOWN.maxlevel, _SHOWN.maxdict, _SHOWN.maxlist = 2, 4, 4
 
 
+_MAX_SHOWN = 200
+
+
 def shown(value: Any) -> str:
-    """repr(value) within about 200 characters, however large or deep the value."""
-    return _SHOWN.repr(value)
+    """repr(value) within 200 characters, however large or deep the value (reprlib never
+    builds the whole repr; the cut bounds what its per-item limits still let add up)."""
+    text = _SHOWN.repr(value)
+    return text if len(text) <= _MAX_SHOWN else f"{text[: _MAX_SHOWN - 3]}..."
 
 
 class Skip(Exception):
