@@ -11,6 +11,7 @@ from model_registry.contract import Recommendation
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/rtb-mlops-sagemaker-execution"
+OPERATION = "describe_inference_recommendations_job"
 # 2026-11-29T10:00:00Z, as the JSON protocol sends timestamps.
 _NOW = 1_795_946_400
 
@@ -64,15 +65,16 @@ class RecommenderJobs:
         self.jobs[job["JobName"]] = job
         return job
 
+    def describe(self, response) -> str | tuple[str, dict]:
+        """The method moto's SageMakerResponse lacks (moto calls it with the response object)."""
+        name = json.loads(response.body)["JobName"]
+        if name in self.jobs:
+            return json.dumps(self.jobs[name])
+        error = {"__type": "ResourceNotFound", "message": f"Inference recommendations job {name} not found."}
+        return json.dumps(error), {"status": 400}
+
     def install(self, monkeypatch) -> RecommenderJobs:
         from moto.sagemaker.responses import SageMakerResponse
 
-        def describe(response: SageMakerResponse):
-            name = json.loads(response.body)["JobName"]
-            if name in self.jobs:
-                return json.dumps(self.jobs[name])
-            error = {"__type": "ResourceNotFound", "message": f"Inference recommendations job {name} not found."}
-            return json.dumps(error), {"status": 400}
-
-        monkeypatch.setattr(SageMakerResponse, "describe_inference_recommendations_job", describe, raising=False)
+        monkeypatch.setattr(SageMakerResponse, OPERATION, lambda response: self.describe(response), raising=False)
         return self
