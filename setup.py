@@ -41,6 +41,8 @@ DEV = [
     "flask>=3,<4",
     "gunicorn>=22,<27",
     "gevent>=24",
+    # Property-based tests of the parsers that take outside input (events, package metadata).
+    "hypothesis>=6.100,<7",
 ]
 
 setup(

@@ -33,11 +33,13 @@ def call_counts() -> dict[str, Counter]:
     from types import SimpleNamespace
 
     from moto import mock_aws
+    from moto.sagemaker.responses import SageMakerResponse
 
     from deploy_lambda import handler as handler_module
     from emulator import moto_fixes
     from model_registry import packages
     from model_registry.contract import Recommendation
+    from tests.unit.recommender_jobs import OPERATION, RecommenderJobs, job_for
 
     os.environ.update(
         AWS_ACCESS_KEY_ID="bench",
@@ -46,6 +48,8 @@ def call_counts() -> dict[str, Counter]:
         ENDPOINT_NAME="rtb-bid-filter",
         MODEL_PACKAGE_GROUP_NAME="rtb-bid-filter",
         SAGEMAKER_EXECUTION_ROLE_ARN="arn:aws:iam::123456789012:role/rtb-mlops-sagemaker-execution",
+        ALLOWED_INSTANCE_TYPES="ml.c5.large,ml.c6i.large",
+        MAX_INSTANCES="120",
     )
     moto_fixes.apply()
     calls: Counter = Counter()
@@ -68,6 +72,9 @@ def call_counts() -> dict[str, Counter]:
         invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:rtb-bid-filter-deploy"
     )
     rec = Recommendation("job", "job/1", "ml.c6i.large", 4, 46800, 2.0, 4.2e-8, 0.119, 32760, 2, 20, {})
+    # moto has no Inference Recommender: the job the package names, as the API describes it.
+    jobs = RecommenderJobs()
+    setattr(SageMakerResponse, OPERATION, lambda response: jobs.describe(response))
     results = {}
     with mock_aws():
         sm = original("sagemaker", "us-east-1")
@@ -80,7 +87,8 @@ def call_counts() -> dict[str, Counter]:
                 "SupportedResponseMIMETypes": ["text/csv"],
             },
         )["ModelPackageArn"]
-        packages.update_metadata(sm, arn, rec.to_properties())
+        jobs.put(job_for(arn, rec))
+        packages.update_metadata(sm, arn, {**rec.to_properties(), "gate_decision": "passed"})
         packages.set_approval(sm, arn, "Approved", "bench")
         for name, event in (
             ("first deploy", approved),

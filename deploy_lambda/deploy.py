@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 
 from botocore.client import BaseClient
 
-from deploy_lambda import alarms, autoscaling, resources
+from deploy_lambda import alarms, autoscaling, evidence, limits, resources
 from deploy_lambda.settings import Settings
 from model_registry import lineage, packages
 from model_registry.contract import Recommendation
@@ -72,7 +72,17 @@ class Deployer:
             raise NotDeployable(
                 f"{arn} is {pkg.approval_status}/{pkg.status}, not Approved/Completed; nothing deployed"
             )
-        return pkg, Recommendation.from_properties(arn, pkg.customer_metadata)
+        return pkg, self._trusted(pkg)
+
+    def _trusted(self, pkg: packages.PackageVersion) -> Recommendation:
+        """The package's recommendation, once it is within this function's limits and agrees with
+        the evidence metadata edits cannot forge; `limits.Refused` names every key that is not."""
+        rec = Recommendation.from_properties(pkg.arn, pkg.customer_metadata)
+        limits.refuse(
+            pkg.arn,
+            limits.problems(rec, self.settings) + evidence.problems(self.sm, pkg.arn, pkg.customer_metadata, rec),
+        )
+        return rec
 
     # --- the three entry points ------------------------------------------------------
     def deploy(self, arn: str, rollback: bool = False) -> Outcome:
@@ -168,8 +178,8 @@ class Deployer:
         arn, version = self._serving(endpoint)
         if arn is None:
             return Outcome("skipped", self.settings.endpoint_name, detail="endpoint config not made by the deploy path")
-        pkg = packages.describe(self.sm, arn)
-        rec = Recommendation.from_properties(arn, pkg.customer_metadata)
+        # Its metadata may have been edited since it was deployed: held to the same line again.
+        rec = self._trusted(packages.describe(self.sm, arn))
         wrote = autoscaling.ensure(self.aas, self.settings, rec)
         bounds = f"min {rec.min_instance_count}, max {rec.max_instance_count}"
         detail = f"{bounds}, target {rec.target_invocations_per_instance}/min"

@@ -46,7 +46,7 @@ def dispatch(event: Any, settings: Settings, account: str, region: str) -> dict:
     d = deployer(settings, region)
     try:
         if isinstance(event, dict) and event.get("detail-type") == ENDPOINT_CHANGE:
-            check_endpoint_event(event, settings)
+            check_endpoint_event(event, settings, account, region)
             outcome = d.on_in_service()
         else:
             evt = package_event(event, settings, account, region)

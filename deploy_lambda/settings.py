@@ -10,6 +10,8 @@ from model_registry import deploy_bounds as b
 from model_registry.errors import UserError
 
 _NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+# The form of an instance type (the template's AllowedPattern); which ones exist, the config checks.
+_INSTANCE_TYPE = re.compile(r"ml\.[a-z0-9]+\.[a-z0-9]+")
 _ROLE = re.compile(r"arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+")
 
 
@@ -22,6 +24,10 @@ class Settings:
     endpoint_name: str
     model_package_group: str
     execution_role_arn: str
+    # The recommender's candidates (config `recommender.instance_types`): nothing else is deployed.
+    instance_types: tuple[str, ...]
+    # The most instances any count or bound in a package's metadata may ask for.
+    max_instances: int = b.MAX_INSTANCES.default
     strategy: str = b.DEFAULT_STRATEGY
     canary_percent: int = b.CANARY_PERCENT.default
     linear_step_percent: int = b.LINEAR_STEP_PERCENT.default
@@ -45,6 +51,11 @@ class Settings:
                 raise SettingsError(f"{var}={value!r}: expected 1-63 letters, digits or hyphens")
         if not _ROLE.fullmatch(self.execution_role_arn):
             raise SettingsError(f"SAGEMAKER_EXECUTION_ROLE_ARN={self.execution_role_arn!r}: expected an IAM role ARN")
+        if not self.instance_types or not all(_INSTANCE_TYPE.fullmatch(t) for t in self.instance_types):
+            raise SettingsError(
+                f"ALLOWED_INSTANCE_TYPES={','.join(self.instance_types)!r}: expected instance types separated by"
+                " commas, such as ml.c5.large,ml.c5.xlarge"
+            )
         if self.strategy not in b.STRATEGIES:
             raise SettingsError(f"DEPLOYMENT_STRATEGY={self.strategy!r}: expected one of {b.STRATEGIES}")
         if self.data_capture_percent and not self.data_capture_s3_uri.startswith("s3://"):
@@ -53,15 +64,21 @@ class Settings:
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
-        missing = [
-            v for v in ("ENDPOINT_NAME", "MODEL_PACKAGE_GROUP_NAME", "SAGEMAKER_EXECUTION_ROLE_ARN") if not env.get(v)
-        ]
+        required = (
+            "ENDPOINT_NAME",
+            "MODEL_PACKAGE_GROUP_NAME",
+            "SAGEMAKER_EXECUTION_ROLE_ARN",
+            "ALLOWED_INSTANCE_TYPES",
+        )
+        missing = [v for v in required if not env.get(v)]
         if missing:
             raise SettingsError(f"missing required environment variables: {', '.join(missing)}")
         return cls(
             endpoint_name=env["ENDPOINT_NAME"],
             model_package_group=env["MODEL_PACKAGE_GROUP_NAME"],
             execution_role_arn=env["SAGEMAKER_EXECUTION_ROLE_ARN"],
+            instance_types=tuple(t.strip() for t in env["ALLOWED_INSTANCE_TYPES"].split(",")),
+            max_instances=_int(env, "MAX_INSTANCES", b.MAX_INSTANCES),
             strategy=env.get("DEPLOYMENT_STRATEGY", b.DEFAULT_STRATEGY),
             canary_percent=_int(env, "CANARY_PERCENT", b.CANARY_PERCENT),
             linear_step_percent=_int(env, "LINEAR_STEP_PERCENT", b.LINEAR_STEP_PERCENT),

@@ -1,7 +1,8 @@
 """Inference Recommender's recommendations, as candidates the selection can trust.
 
-A recommendation missing a metric the decision needs, or naming an instance type the
-API does not know, is kept in the results with the reason it was set aside.
+A recommendation missing a metric the decision needs, naming an instance type the API does
+not know, or setting a container variable the deploy Lambda refuses (`tunable_env`), is kept
+in the results with the reason it was set aside.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
+
+from model_registry import tunable_env
 
 REQUIRED_METRICS = ("CostPerHour", "CostPerInference", "MaxInvocations", "ModelLatency")
 
@@ -71,6 +74,8 @@ def from_recommendation(rec: dict[str, Any], instance_types: frozenset[str]) -> 
         problems.append(f"instance type {instance_type!r} is not a SageMaker real-time instance type")
     if values["MaxInvocations"] is not None and values["MaxInvocations"] <= 0:
         problems.append("MaxInvocations is not positive")
+    environment = {str(p.get("Key")): str(p.get("Value")) for p in params if isinstance(p, dict) and p.get("Key")}
+    problems.extend(f"environment: {p}" for p in tunable_env.problems(environment))
     notes = [
         f"{key} is not a finite number"
         for key in ("CpuUtilization", "MemoryUtilization")
@@ -79,7 +84,7 @@ def from_recommendation(rec: dict[str, Any], instance_types: frozenset[str]) -> 
     return Candidate(
         recommendation_id=str(rec.get("RecommendationId") or ""),
         instance_type=instance_type,
-        environment={str(p.get("Key")): str(p.get("Value")) for p in params if isinstance(p, dict) and p.get("Key")},
+        environment=environment,
         model_latency_ms=values["ModelLatency"],
         max_invocations_per_minute=int(values["MaxInvocations"]) if values["MaxInvocations"] is not None else None,
         cost_per_inference=values["CostPerInference"],

@@ -34,15 +34,19 @@ def sm():
     return boto3.client("sagemaker", region_name="us-east-1")
 
 
-def duplicate_lines(function: str, package_arn: str) -> list[str]:
-    """The deploy Lambda's log lines (CloudWatch Logs, as on AWS) saying a duplicate approval changed nothing."""
+def lambda_lines(function: str, *fragments: str) -> list[str]:
+    """The deploy Lambda's log lines (CloudWatch Logs, as on AWS) holding every fragment."""
     logs = boto3.client("logs")
     group = f"/aws/lambda/{function}"
     if not logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
         return []
     pages = logs.get_paginator("filter_log_events").paginate(logGroupName=group)
-    messages = [e["message"] for page in pages for e in page["events"]]
-    return [m for m in messages if '"done"' in m and '"already serving"' in m and package_arn in m]
+    return [e["message"] for page in pages for e in page["events"] if all(f in e["message"] for f in fragments)]
+
+
+def duplicate_lines(function: str, package_arn: str) -> list[str]:
+    """The deploy Lambda's log lines saying a duplicate approval changed nothing."""
+    return lambda_lines(function, '"done"', '"already serving"', package_arn)
 
 
 def steps_of(execution) -> dict[str, str]:
@@ -78,6 +82,28 @@ def test_recommender_answers_in_the_api_shape_with_measured_figures(auto_flow):
     report = json.loads(boto3.client("s3").get_object(Bucket=cfg.aws.bucket, Key=report_key)["Body"].read())
     levels = report["measurements"][0]["levels"]
     assert sum(lv["seconds"] for lv in levels) >= 1.5 and all("P99" in lv for lv in levels)
+
+
+def test_forged_metadata_is_refused_by_the_deployed_lambda(auto_flow):
+    """An UpdateModelPackage edit after the gate, then the approval event again: nothing changes."""
+    client = sm()
+    package = packages.describe(client, packages.latest_approved(client, "flow-auto").arn)
+    original = package.customer_metadata["environment"]
+    modified = client.describe_endpoint(EndpointName="flow-auto")["LastModifiedTime"]
+    packages.update_metadata(client, package.arn, {"environment": "SAGEMAKER_PROGRAM=evil.py"})
+    try:
+        detail = {"ModelPackageGroupName": "flow-auto", "ModelPackageVersion": package.version,
+                  "ModelPackageArn": package.arn, "ModelApprovalStatus": "Approved"}  # fmt: skip
+        entry = {"Source": "aws.sagemaker", "DetailType": "SageMaker Model Package State Change",
+                 "Detail": json.dumps(detail), "Resources": [package.arn]}  # fmt: skip
+        assert boto3.client("events").put_events(Entries=[entry])["FailedEntryCount"] == 0
+        deadline = time.monotonic() + 60
+        while not lambda_lines("flow-auto-deploy", '"not deployed"', "SAGEMAKER_PROGRAM is not a variable"):
+            assert time.monotonic() < deadline, "the Lambda never logged the refusal"
+            time.sleep(0.3)
+        assert client.describe_endpoint(EndpointName="flow-auto")["LastModifiedTime"] == modified
+    finally:
+        packages.update_metadata(client, package.arn, {"environment": original})
 
 
 def test_manual_approval_waits_for_a_person_then_deploys(emulator, example_model, capsys):

@@ -59,6 +59,7 @@ CONTRACT = [
     "model_registry/deploy_bounds.py",
     "model_registry/instance_types.py",
     "model_registry/errors.py",
+    "model_registry/tunable_env.py",
 ]
 
 

@@ -84,6 +84,25 @@ def test_missing_metrics_and_unknown_instance_are_excluded_with_reasons():
     assert d.choice.instance_type == "ml.c5.xlarge"
 
 
+def test_a_recommendation_setting_a_variable_the_lambda_refuses_is_excluded():
+    job = load_fixture("ir_job_default.json")
+    recs = job["InferenceRecommendations"]
+    env = [{"Key": "SAGEMAKER_PROGRAM", "ValueType": "String", "Value": "evil.py"}]
+    for r in recs:
+        r.setdefault("ModelConfiguration", {})["EnvironmentParameters"] = env
+    recs[1]["ModelConfiguration"]["EnvironmentParameters"] = [
+        {"Key": "OMP_NUM_THREADS", "ValueType": "String", "Value": "2"}
+    ]
+    d = decide(job, inputs(), TYPES)
+    excluded = [c for c in d.candidates if not c.valid]
+    assert len(excluded) == len(recs) - 1
+    assert all(
+        "environment: SAGEMAKER_PROGRAM is not a variable the recommender may set" in c.excluded_reason
+        for c in excluded
+    )
+    assert d.choice.recommendation_id == recs[1]["RecommendationId"]
+
+
 def test_every_recommendation_unusable():
     job = load_fixture("ir_job_default.json")
     for r in job["InferenceRecommendations"]:

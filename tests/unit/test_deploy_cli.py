@@ -1,22 +1,24 @@
 """`rtb-mlops deploy`: the Lambda's code path from the command line (CodePipeline's deploy stage)."""
 
 import json
+from types import SimpleNamespace
 
 import boto3
 
 from model_registry import packages
 from pipelines.cli import main
-from tests.unit.test_deploy_lambda import DEFAULT_REC
+from tests.unit.recommender_jobs import RecommenderJobs
+from tests.unit.test_deploy_lambda import DEFAULT_REC, recommended
 from tests.unit.test_registry import registration
 
 SETS = ["--set", "aws.role_arn=arn:aws:iam::123456789012:role/rtb-mlops-sagemaker-execution"]
 
 
-def test_deploy_latest_approved_and_wait(moto_aws, capsys):
+def test_deploy_latest_approved_and_wait(moto_aws, monkeypatch, capsys):
     sm = boto3.client("sagemaker", region_name="us-east-1")
     packages.ensure_group(sm, "rtb-bid-filter", "RTB")
     arn = packages.register_version(sm, registration())
-    packages.update_metadata(sm, arn, DEFAULT_REC.to_properties())
+    recommended(SimpleNamespace(sm=sm, jobs=RecommenderJobs().install(monkeypatch)), arn, DEFAULT_REC)
     packages.set_approval(sm, arn, "Approved", "ok")
     assert main(["deploy", *SETS, "--latest-approved", "--wait"]) == 0
     lines = [json.loads(ln) for ln in capsys.readouterr().out.splitlines() if ln.startswith("{")]

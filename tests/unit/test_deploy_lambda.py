@@ -1,6 +1,7 @@
 """The deploy Lambda against moto (with the emulator's corrections), fed real-shaped events."""
 
 import copy
+import dataclasses
 import json
 import logging
 from types import SimpleNamespace
@@ -13,23 +14,42 @@ from botocore.exceptions import ClientError
 from deploy_lambda import handler as handler_module
 from deploy_lambda.deploy import EndpointBusy, NotDeployable, Outcome
 from deploy_lambda.handler import handler
+from deploy_lambda.limits import Refused
 from deploy_lambda.settings import Settings, SettingsError
 from model_registry import packages
 from model_registry.contract import MissingRecommendation, Recommendation
 from model_registry.names import resource_name
 from tests.conftest import FIXTURES
+from tests.unit.recommender_jobs import RecommenderJobs, job_for
 from tests.unit.test_registry import registration
 
 GROUP, ENDPOINT = "rtb-bid-filter", "rtb-bid-filter"
 ACCOUNT, REGION = "123456789012", "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/rtb-mlops-sagemaker-execution"
 CONTEXT = SimpleNamespace(invoked_function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{ENDPOINT}-deploy")
-ENV = {"ENDPOINT_NAME": ENDPOINT, "MODEL_PACKAGE_GROUP_NAME": GROUP, "SAGEMAKER_EXECUTION_ROLE_ARN": ROLE}
+TYPES = "ml.c5.large,ml.c5.xlarge,ml.c6i.large,ml.c6i.xlarge,ml.m5.large"
+ENV = {
+    "ENDPOINT_NAME": ENDPOINT,
+    "MODEL_PACKAGE_GROUP_NAME": GROUP,
+    "SAGEMAKER_EXECUTION_ROLE_ARN": ROLE,
+    "ALLOWED_INSTANCE_TYPES": TYPES,
+    "MAX_INSTANCES": "120",
+}
 WRITES = ("Create", "Update", "Put", "Register", "Deregister", "Delete")
 
 
 def rec(instance="ml.c6i.large", count=4, target=32760) -> Recommendation:
-    return Recommendation(f"{GROUP}-v1-default", "job/1", instance, count, 46800, 2.0, 4.2e-8, 0.119, target, 2, 20, {"OMP_NUM_THREADS": "2"})  # fmt: skip
+    return Recommendation(f"{GROUP}-v1-default", f"{GROUP}-v1-default/00000001", instance, count, 46800, 2.0, 4.2e-8, 0.119, target, 2, 20, {"OMP_NUM_THREADS": "2"})  # fmt: skip
+
+
+def recommended(aws, arn: str, recommendation: Recommendation) -> None:
+    """What the Recommend step and the gate leave behind: the job, and the package's metadata."""
+    name = f"{GROUP}-v{arn.rsplit('/', 1)[-1]}-default"
+    recommendation = dataclasses.replace(
+        recommendation, recommendation_job_name=name, recommendation_id=f"{name}/00000001"
+    )
+    aws.jobs.put(job_for(arn, recommendation))
+    packages.update_metadata(aws.sm, arn, {**recommendation.to_properties(), "gate_decision": "passed"})
 
 
 def approval_event(version: int, status: str = "Approved") -> dict:
@@ -69,7 +89,8 @@ def aws(moto_aws, monkeypatch):
     monkeypatch.setattr(handler_module, "client", recording_client)
     sm = boto3.client("sagemaker", region_name=REGION)
     packages.ensure_group(sm, GROUP, "RTB")
-    return SimpleNamespace(sm=sm, calls=calls, aas=boto3.client("application-autoscaling", region_name=REGION))
+    aas = boto3.client("application-autoscaling", region_name=REGION)
+    return SimpleNamespace(sm=sm, calls=calls, aas=aas, jobs=RecommenderJobs().install(monkeypatch))
 
 
 DEFAULT_REC = rec()
@@ -78,7 +99,7 @@ DEFAULT_REC = rec()
 def add_version(aws, status="Approved", recommendation: Recommendation | None = DEFAULT_REC) -> str:
     arn = packages.register_version(aws.sm, registration())
     if recommendation is not None:
-        packages.update_metadata(aws.sm, arn, {**recommendation.to_properties(), "gate_decision": "passed"})
+        recommended(aws, arn, recommendation)
     if status != "PendingManualApproval":
         packages.set_approval(aws.sm, arn, status, "test")
     return arn
@@ -264,10 +285,12 @@ _DELETE = object()
         (_mutate("detail-type", "SageMaker Model State Change"), "detail-type"),
         (_mutate("detail.ModelPackageGroupName", "another-group"), "group 'another-group'"),
         (_mutate("detail.ModelPackageArn", "arn:aws:sagemaker:us-east-1:999999999999:model-package/rtb-bid-filter/1"), "account 999999999999"),
-        (_mutate("detail.ModelPackageArn", "arn:aws:sagemaker:eu-west-1:123456789012:model-package/rtb-bid-filter/1"), "in eu-west-1"),
+        (_mutate("detail.ModelPackageArn", "arn:aws:sagemaker:eu-west-1:123456789012:model-package/rtb-bid-filter/1"), "region eu-west-1; this function deploys in account 123456789012, region us-east-1"),
         (_mutate("detail.ModelPackageArn", "arn:aws:sagemaker:us-east-1:123456789012:model-package/other/1"), "in group other"),
         (_mutate("detail.ModelPackageArn", 42), "not a versioned model package ARN"),
-        (_mutate("account", "999999999999"), "not 123456789012"),
+        (_mutate("account", "999999999999"), "event account '999999999999' is not this function's account 123456789012"),
+        (_mutate("account", _DELETE), "event account None is not"),
+        (_mutate("region", "eu-west-1"), "event region 'eu-west-1' is not this function's region us-east-1"),
         (_mutate("detail.ModelPackageVersion", "1"), "ModelPackageVersion '1' is not a positive integer"),
         (_mutate("detail.ModelPackageVersion", 2), "does not match the ARN's version 1"),
         (_mutate("detail.ModelApprovalStatus", "PendingManualApproval"), "nothing to deploy"),
@@ -282,7 +305,8 @@ def test_events_not_for_us_are_skipped_with_no_write(aws, event, fragment):
 
 
 @pytest.mark.parametrize(
-    "created", [1764410400138, "1764410400138", "2026-11-29T10:00:00Z", "2026-11-29T10:00:00.123+00:00", "yesterday"]
+    "created",
+    [1764410400138, "1764410400138", "2026-11-29T10:00:00Z", "2026-11-29T10:00:00.123+00:00", "yesterday", 1e30, -1e30],
 )
 def test_creation_time_is_not_read(aws, created):
     add_version(aws)
@@ -311,6 +335,115 @@ def test_package_no_longer_approved_is_not_deployed(aws):
     assert aws.calls.writes() == []
 
 
+# --- forged metadata: refused before any write, the key named -----------------------------------
+# Whoever may call UpdateModelPackage can edit CustomerMetadataProperties after the Recommend step
+# and the gate wrote them; each edit below is one an attacker (or a slip) could make.
+
+
+def forge(aws, arn: str, **changes: str) -> None:
+    packages.update_metadata(aws.sm, arn, changes)
+
+
+def refused(aws, *fragments: str, event: dict | None = None) -> str:
+    with pytest.raises(Refused) as caught:
+        handler(event or approval_event(1), CONTEXT)
+    assert aws.calls.writes() == [], aws.calls.ops
+    for fragment in fragments:
+        assert fragment in str(caught.value), str(caught.value)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("changes", "fragments"),
+    [
+        ({"recommended_instance_count": "1000000000"}, ["recommended_instance_count = 1000000000 is above this function's MAX_INSTANCES of 120"]),
+        ({"recommended_instance_count": "1000000000", "max_instance_count": "1000000000"},
+         ["recommended_instance_count = 1000000000 is above", "max_instance_count = 1000000000 is above"]),
+        ({"recommended_instance_count": "21"}, ["recommended_instance_count = 21 is outside the package's own bounds min_instance_count..max_instance_count = 2..20"]),
+        ({"recommended_instance_count": "1"}, ["recommended_instance_count = 1 is outside the package's own bounds"]),
+        ({"max_instance_count": "121"}, ["max_instance_count = 121 is above this function's MAX_INSTANCES of 120"]),
+        ({"recommended_instance_type": "ml.fake.large"}, ["recommended_instance_type = 'ml.fake.large' is not one of this function's ALLOWED_INSTANCE_TYPES"]),
+        ({"environment": "SAGEMAKER_SUBMIT_DIRECTORY=s3://someone-else/code.tar.gz"}, ["SAGEMAKER_SUBMIT_DIRECTORY is not a variable the recommender may set"]),
+        ({"environment": "OMP_NUM_THREADS=2 SAGEMAKER_PROGRAM=evil.py"}, ["SAGEMAKER_PROGRAM is not a variable the recommender may set"]),
+        ({"environment": "LD_PRELOAD=/tmp/evil.so OMP_NUM_THREADS=2"}, ["LD_PRELOAD is not a variable the recommender may set"]),
+        ({"environment": "OMP_NUM_THREADS=100000"}, ["OMP_NUM_THREADS='100000': expected a count from 1 to 192"]),
+        ({"environment": "OMP_NUM_THREADS=0"}, ["OMP_NUM_THREADS='0': expected a count"]),
+        ({"gate_decision": "failed: p99 above the SLA"}, ["gate_decision = 'failed: p99 above the SLA', not 'passed'"]),
+        ({"recommendation_job_name": "no-such-job"}, ["recommendation_job_name = 'no-such-job': no such Inference Recommender job"]),
+        ({"recommendation_job_name": "../not a job name"}, ["recommendation_job_name = '../not a job name': no such Inference Recommender job"]),
+        ({"recommendation_id": "rtb-bid-filter-v1-default/99999999"}, ["recommendation_id = 'rtb-bid-filter-v1-default/99999999' is not among the job's 2 recommendations"]),
+        ({"recommended_instance_type": "ml.c5.xlarge"}, ["recommended_instance_type = 'ml.c5.xlarge', but the job recommends 'ml.c6i.large'"]),
+        ({"environment": "OMP_NUM_THREADS=4"}, ["environment = OMP_NUM_THREADS=4, but the job's rtb-bid-filter-v1-default/00000001 has OMP_NUM_THREADS=2"]),
+        ({"environment": "-"}, ["environment = no variables, but the job's"]),
+    ],
+)  # fmt: skip
+def test_forged_metadata_is_refused_with_no_write(aws, changes, fragments):
+    arn = add_version(aws)
+    forge(aws, arn, **changes)
+    refused(aws, arn, *fragments)
+
+
+def test_metadata_without_a_gate_decision_is_refused(aws):
+    arn = add_version(aws, recommendation=None)
+    packages.update_metadata(aws.sm, arn, DEFAULT_REC.to_properties())
+    aws.jobs.put(job_for(arn, DEFAULT_REC))
+    refused(aws, "gate_decision = None, not 'passed'")
+
+
+@pytest.mark.parametrize("status", ["IN_PROGRESS", "FAILED", "STOPPED"])
+def test_a_job_that_did_not_complete_is_no_evidence(aws, status):
+    add_version(aws)
+    aws.jobs.jobs[f"{GROUP}-v1-default"]["Status"] = status
+    refused(aws, f"recommendation_job_name = 'rtb-bid-filter-v1-default': the job is {status}, not COMPLETED")
+
+
+def test_the_job_of_another_package_is_no_evidence(aws):
+    v1 = add_version(aws)
+    v2 = add_version(aws)
+    # v1's metadata made to name v2's job, recommendation and all: everything matches but the package.
+    forge(aws, v1, **{
+        "recommendation_job_name": f"{GROUP}-v2-default", "recommendation_id": f"{GROUP}-v2-default/00000001",
+    })  # fmt: skip
+    refused(aws, f"recommendation_job_name = '{GROUP}-v2-default': the job benchmarked {v2}")
+
+
+def test_a_refusal_is_logged_with_the_key(aws, caplog):
+    arn = add_version(aws)
+    forge(aws, arn, environment="LD_PRELOAD=/tmp/evil.so")
+    with caplog.at_level(logging.ERROR):
+        refused(aws, "LD_PRELOAD")
+    assert '"message": "not deployed"' in caplog.text and "LD_PRELOAD is not a variable" in caplog.text
+
+
+def test_autoscaling_of_the_serving_version_is_held_to_the_same_line(aws):
+    arn = add_version(aws)
+    handler(approval_event(1), CONTEXT)
+    forge(aws, arn, max_instance_count="1000")
+    aws.calls.ops.clear()
+    refused(aws, "max_instance_count = 1000 is above this function's MAX_INSTANCES of 120", event=in_service_event())
+    assert scaling(aws) == ([], [])
+
+
+def test_a_rollback_target_is_held_to_the_same_line(aws):
+    v1 = add_version(aws)
+    v2 = add_version(aws)
+    handler(approval_event(1), CONTEXT)
+    handler(approval_event(2), CONTEXT)
+    forge(aws, v1, recommended_instance_type="ml.fake.large")
+    packages.set_approval(aws.sm, v2, "Rejected", "p99 regression")
+    aws.calls.ops.clear()
+    refused(aws, "ml.fake.large", event=approval_event(2, "Rejected"))
+    assert serving_config(aws) == resource_name(ENDPOINT, GROUP, 2)
+
+
+def test_a_huge_event_field_is_logged_cut_short(aws, caplog):
+    add_version(aws)
+    with caplog.at_level(logging.INFO):
+        out = handler(_mutate("source", "x" * 1_000_000), CONTEXT)
+    assert out["action"] == "skipped" and len(out["detail"]) < 300
+    assert max(len(r.getMessage()) for r in caplog.records) < 1000
+
+
 def test_instance_type_the_account_cannot_use(aws, monkeypatch):
     add_version(aws)
     inject(
@@ -334,6 +467,14 @@ def test_missing_settings_are_named(monkeypatch):
         Settings.from_env({**ENV, "CANARY_PERCENT": "90"})
     with pytest.raises(SettingsError, match="DEPLOYMENT_STRATEGY"):
         Settings.from_env({**ENV, "DEPLOYMENT_STRATEGY": "yolo"})
+    with pytest.raises(SettingsError, match="ALLOWED_INSTANCE_TYPES='ml.c5.large;rm': expected instance types"):
+        Settings.from_env({**ENV, "ALLOWED_INSTANCE_TYPES": "ml.c5.large;rm"})
+    with pytest.raises(SettingsError, match="MAX_INSTANCES='1001': expected an integer from 1 to 1000"):
+        Settings.from_env({**ENV, "MAX_INSTANCES": "1001"})
+    assert Settings.from_env({**ENV, "ALLOWED_INSTANCE_TYPES": "ml.c5.large, ml.m5.large"}).instance_types == (
+        "ml.c5.large",
+        "ml.m5.large",
+    )
 
 
 # --- busy endpoints, failures midway, throttling ------------------------------------------------
@@ -466,11 +607,13 @@ def test_update_request_with_stubber():
     sm, aas, cw = (boto3.client(s, region_name=REGION) for s in ("sagemaker", "application-autoscaling", "cloudwatch"))
     v1, v2 = (f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model-package/{GROUP}/{v}" for v in (1, 2))
     old, new = resource_name(ENDPOINT, GROUP, 1), resource_name(ENDPOINT, GROUP, 2)
+    job = f"{GROUP}-v2-default"
+    recommendation = dataclasses.replace(rec(), recommendation_job_name=job, recommendation_id=f"{job}/00000001")
     package = {
         "ModelPackageName": GROUP, "ModelPackageGroupName": GROUP, "ModelPackageVersion": 2, "ModelPackageArn": v2,
         "CreationTime": now, "ModelPackageStatus": "Completed", "ModelApprovalStatus": "Approved",
         "ModelPackageStatusDetails": {"ValidationStatuses": [], "ImageScanStatuses": []},
-        "CustomerMetadataProperties": rec().to_properties(),
+        "CustomerMetadataProperties": {**recommendation.to_properties(), "gate_decision": "passed"},
     }  # fmt: skip
     endpoint = {
         "EndpointName": ENDPOINT, "EndpointArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/{ENDPOINT}",
@@ -508,6 +651,7 @@ def test_update_request_with_stubber():
 
     with Stubber(sm) as s, Stubber(aas) as a, Stubber(cw) as c:
         s.add_response("describe_model_package", package, {"ModelPackageName": v2})
+        s.add_response("describe_inference_recommendations_job", job_for(v2, recommendation), {"JobName": job})
         s.add_response("describe_endpoint", endpoint, {"EndpointName": ENDPOINT})
         s.add_response("describe_endpoint_config", config(old), {"EndpointConfigName": old})
         s.add_response("describe_model", model(old, v1), {"ModelName": old})

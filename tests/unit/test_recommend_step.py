@@ -222,6 +222,15 @@ def test_written_metadata_is_the_contract(sm, tmp_path):
     rec = Recommendation.from_properties(ARN, captured["CustomerMetadataProperties"])
     assert rec.recommended_instance_type == "ml.c6i.large" and rec.recommended_instance_count == 92
     assert rec.environment == {"OMP_NUM_THREADS": "2"} and rec.max_instance_count == 120
+    # ... and it agrees with the job the deploy Lambda reads as its evidence.
+    from deploy_lambda import evidence
+
+    lambda_sm = boto3.client("sagemaker", region_name="us-east-1")
+    metadata = {**captured["CustomerMetadataProperties"], "gate_decision": "passed"}
+    with Stubber(lambda_sm) as lambda_stub:
+        job = job_response("ir_job_default.json")
+        lambda_stub.add_response("describe_inference_recommendations_job", job, {"JobName": job["JobName"]})
+        assert evidence.problems(lambda_sm, ARN, metadata, rec) == []
 
 
 def test_advanced_job_request_shape(sm, tmp_path):

@@ -73,6 +73,7 @@ def test_no_wildcard_sagemaker_actions_and_passrole_is_scoped():
 
 # Each numeric stack parameter and the bound the config and the Lambda's settings read.
 PARAMETER_BOUNDS = {
+    "MaxInstances": deploy_bounds.MAX_INSTANCES,
     "CanaryPercent": deploy_bounds.CANARY_PERCENT,
     "LinearStepPercent": deploy_bounds.LINEAR_STEP_PERCENT,
     "WaitIntervalSeconds": deploy_bounds.WAIT_INTERVAL_SECONDS,
