@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -26,10 +27,13 @@ from emulator.lambdas import Lambdas
 from emulator.pipeline_engine import PipelineEngine
 from emulator.protocol import ApiError, Operations, error_response, json_response, operation
 from emulator.recommender.jobs import Recommender
+from emulator.validation import RequestValidator
 from model_registry.names import EVENT_SOURCE, PACKAGE_CHANGE
 
 log = logging.getLogger("rtb_mlops.emulator")
 _INVOKE = re.compile(r"^/endpoints/([^/]+)/invocations$")
+# Strict by default; `off` only to debug a flow (AWS itself cannot be told to skip validation).
+VALIDATION_FLAG = "RTB_EMULATOR_VALIDATION"
 
 
 class Emulator:
@@ -42,6 +46,7 @@ class Emulator:
         self.recommender = Recommender(self.ctx)
         self.pipelines = PipelineEngine(self.ctx, self.lambdas)
         self.started = time.time()
+        self.validator = RequestValidator() if os.environ.get(VALIDATION_FLAG, "on") != "off" else None
         self.sagemaker = Operations("SageMaker")
         self.runtime = Operations("SageMakerRuntime")
         self.events = Operations("AWSEvents")
@@ -95,6 +100,8 @@ class Emulator:
         target = environ.get("HTTP_X_AMZ_TARGET")
         handler = self.sagemaker.find(target) or self.events.find(target)
         try:
+            if self.validator is not None:
+                self.validator.check(target, body)
             match = _INVOKE.match(path)
             if match and environ.get("REQUEST_METHOD") == "POST":
                 invoke = self.runtime.handlers["InvokeEndpoint"]
