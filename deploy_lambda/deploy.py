@@ -184,7 +184,7 @@ class Deployer:
             recorder = lineage.LineageRecorder(self.sm)
             name = lineage.endpoint_context_name(self.settings.endpoint_name)
             context = recorder.context(name, endpoint_arn, lineage.ENDPOINT)
-            recorder.associate(package_arn, context)
+            recorder.associate(recorder.package_artifact(package_arn), context)
 
         lineage.best_effort("deployment", record)
 

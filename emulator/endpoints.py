@@ -24,7 +24,7 @@ from moto.sagemaker.models import sagemaker_backends
 from emulator.context import Context
 from emulator.events import EventBus
 from emulator.model_servers import ModelServer
-from emulator.moto_fixes import endpoint_to_update
+from emulator.moto_fixes import endpoint_to_update, record_deployment
 from emulator.protocol import ApiError, operation, validation
 from model_registry.endpoints import package_of_model, primary_container
 from model_registry.names import ENDPOINT_CHANGE, EVENT_SOURCE, VARIANT
@@ -70,6 +70,7 @@ class Endpoints:
         except ValidationError as err:
             raise validation(err.message) from None
         endpoint.endpoint_status = "Updating"
+        record_deployment(self.backend, name, config)
         threading.Thread(target=self._bring_up, args=(name, config, True), daemon=True).start()
         return {"EndpointArn": endpoint.arn}
 

@@ -132,14 +132,15 @@ def record_lineage(sm, package: packages.PackageVersion, job: dict, decision: De
     ir = recorder.action(
         lineage.recommender_action_name(job["JobName"]), job["JobArn"], lineage.RECOMMENDER_JOB, "Completed", summary
     )
-    recorder.associate(model, package.arn)
+    target = recorder.package_artifact(package.arn)
+    recorder.associate(model, target)
     recorder.associate(payload, ir)
-    recorder.associate(ir, package.arn)
+    recorder.associate(ir, target)
     if execution_arn:
         context = recorder.context(
             lineage.execution_context_name(execution_arn), execution_arn, lineage.PIPELINE_EXECUTION
         )
-        recorder.associate(package.arn, context, "AssociatedWith")
+        recorder.associate(target, context, "AssociatedWith")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -565,9 +565,11 @@ def test_update_request_with_stubber():
         s.add_response("create_context", {"ContextArn": ctx}, {
             "ContextName": f"endpoint-{ENDPOINT}", "ContextType": "Endpoint", "Source": {"SourceUri": endpoint["EndpointArn"]},
         })  # fmt: skip
-        s.add_response("list_associations", {"AssociationSummaries": []}, {"SourceArn": v2, "DestinationArn": ctx})
-        s.add_response("add_association", {"SourceArn": v2, "DestinationArn": ctx},
-                       {"SourceArn": v2, "DestinationArn": ctx, "AssociationType": "ContributedTo"})  # fmt: skip
+        art = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:artifact/v2"  # SageMaker's artifact for the package
+        s.add_response("list_artifacts", {"ArtifactSummaries": [{"ArtifactArn": art}]}, {"SourceUri": v2})
+        s.add_response("list_associations", {"AssociationSummaries": []}, {"SourceArn": art, "DestinationArn": ctx})
+        s.add_response("add_association", {"SourceArn": art, "DestinationArn": ctx},
+                       {"SourceArn": art, "DestinationArn": ctx, "AssociationType": "ContributedTo"})  # fmt: skip
         out = Deployer(settings, sm, aas, cw).deploy(v2)
         assert out.action == "updated"
         for stub in (s, a, c):

@@ -56,7 +56,7 @@ def lineage(stub: Stubber, job: str) -> None:
     stub.add_response(
         "list_artifacts",
         {"ArtifactSummaries": []},
-        {"SourceUri": "s3://bucket/inputs/abc/model.tar.gz", "ArtifactType": "Model"},
+        {"SourceUri": "s3://bucket/inputs/abc/model.tar.gz"},
     )
     stub.add_response(
         "create_artifact",
@@ -74,7 +74,7 @@ def lineage(stub: Stubber, job: str) -> None:
     stub.add_response(
         "list_artifacts",
         {"ArtifactSummaries": []},
-        {"SourceUri": "s3://bucket/inputs/def/payload.tar.gz", "ArtifactType": "SamplePayload"},
+        {"SourceUri": "s3://bucket/inputs/def/payload.tar.gz"},
     )
     stub.add_response(
         "create_artifact",
@@ -98,7 +98,10 @@ def lineage(stub: Stubber, job: str) -> None:
             "Properties": ANY,
         },
     )
-    for src, dst in ((art, ARN), (pay, act), (act, ARN)):
+    # The package is linked through the artifact SageMaker keeps for it (SourceUri = its ARN).
+    pkg = "arn:aws:sagemaker:us-east-1:111122223333:artifact/pkg1"
+    stub.add_response("list_artifacts", {"ArtifactSummaries": [{"ArtifactArn": pkg}]}, {"SourceUri": ARN})
+    for src, dst in ((art, pkg), (pay, act), (act, pkg)):
         stub.add_response("list_associations", {"AssociationSummaries": []}, {"SourceArn": src, "DestinationArn": dst})
         stub.add_response(
             "add_association",
