@@ -6,7 +6,8 @@ not check metadata values against the API's pattern; AWS changes only what is gi
 merges metadata keys. moto's instance-type allow-lists are out of date (it rejects e.g.
 ml.c6i.large); botocore's service model is the current list. moto has no UpdateEndpoint;
 here it swaps the configuration at once (the emulator adds the real, asynchronous one).
-UpdatePipeline on a missing pipeline answers ValidationException where AWS says ResourceNotFound.
+UpdatePipeline on a missing pipeline answers ValidationException where AWS says ResourceNotFound;
+CreateEndpoint over an existing endpoint replaces it where AWS refuses.
 moto has no ML Lineage Tracking and refuses tags on model packages; both are added here, one
 store per account and region, so the emulator and moto-based tests share them.
 Applied by the emulator, and by unit tests that use moto directly.
@@ -124,8 +125,12 @@ def record_deployment(backend: models.SageMakerModelBackend, endpoint_name: str,
     tracking.deployment(_stores(backend)[0], endpoint.arn, endpoint_name, config.endpoint_config_arn, found)
 
 
-def _create_endpoint(self: models.SageMakerModelBackend, *args: Any, **kwargs: Any) -> Any:
-    endpoint = _original_create_endpoint(self, *args, **kwargs)
+def _create_endpoint(self: models.SageMakerModelBackend, endpoint_name: str, *args: Any, **kwargs: Any) -> Any:
+    # moto replaces an existing endpoint; SageMaker refuses (the loser of two concurrent deploys sees this).
+    if endpoint_name in self.endpoints:
+        arn = models.FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
+        raise ValidationError(message=f'Cannot create already existing endpoint "{arn}".')
+    endpoint = _original_create_endpoint(self, endpoint_name, *args, **kwargs)
     record_deployment(self, endpoint.endpoint_name, endpoint.endpoint_config_name)
     return endpoint
 

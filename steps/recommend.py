@@ -20,7 +20,8 @@ from model_registry.aws import client
 from model_registry.contract import ARTIFACT_SHA256, Recommendation
 from model_registry.instance_types import realtime_instance_types
 from steps import ir_job, report
-from steps.decision import Decision, DecisionInputs, decide
+from steps.decision import Decision, DecisionInputs, decide, within_quota
+from steps.quotas import endpoint_quota
 from steps.results import document
 
 
@@ -79,7 +80,7 @@ def recommendation(decision: Decision, job_name: str) -> Recommendation | None:
     )
 
 
-def run(args: argparse.Namespace, sm, out: TextIO = sys.stdout, sleep=time.sleep) -> Decision:
+def run(args: argparse.Namespace, sm, out: TextIO = sys.stdout, sleep=time.sleep, sq=None) -> Decision:
     inputs = decision_inputs(args)
     package = packages.describe(sm, args.model_package_arn)
     spec = ir_job.JobSpec(
@@ -98,6 +99,9 @@ def run(args: argparse.Namespace, sm, out: TextIO = sys.stdout, sleep=time.sleep
     ir_job.start_once(sm, spec, out)
     job = ir_job.wait(sm, spec, out, sleep=sleep)
     decision = decide(job, inputs, realtime_instance_types())
+    if decision.choice:
+        quota = endpoint_quota(sq or client("service-quotas"), decision.choice.instance_type)
+        decision = within_quota(decision, quota.name, quota.value, quota.problem)
     scaling = None
     if decision.choice:
         scaling = ir_job.scaling_recommendation(sm, spec.name, decision.choice.recommendation_id, inputs.peak_rps)

@@ -574,3 +574,45 @@ def test_update_request_with_stubber():
         assert out.action == "updated"
         for stub in (s, a, c):
             stub.assert_no_pending_responses()
+
+
+# --- two deliveries at once (no reserved concurrency) -------------------------------------------
+
+
+def deliveries_at_once(aws, monkeypatch, winner: int) -> None:
+    """The next delivery reads the endpoint's state, then the `winner` delivery runs to its end
+    before it acts (as two invocations running at once would); SageMaker then shows the
+    endpoint Creating, as it would for minutes."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    from deploy_lambda import resources
+
+    real = resources.describe_endpoint
+    first = [True]
+
+    def stale(sm, name):
+        seen = real(sm, name)
+        if first[0]:
+            first[0] = False
+            assert handler(approval_event(winner), CONTEXT)["action"] == "created"
+            sagemaker_backends[ACCOUNT][REGION].endpoints[ENDPOINT].endpoint_status = "Creating"
+        return seen
+
+    monkeypatch.setattr(resources, "describe_endpoint", stale)
+
+
+def test_the_same_approval_delivered_twice_at_once_deploys_once(aws, monkeypatch):
+    add_version(aws)
+    deliveries_at_once(aws, monkeypatch, winner=1)
+    assert handler(approval_event(1), CONTEXT)["action"] == "unchanged"
+    assert len(aws.sm.list_endpoints()["Endpoints"]) == 1
+    assert len(aws.sm.list_models()["Models"]) == 1
+
+
+def test_another_approval_delivered_at_once_finds_the_endpoint_busy(aws, monkeypatch):
+    add_version(aws)
+    add_version(aws)
+    deliveries_at_once(aws, monkeypatch, winner=1)
+    with pytest.raises(EndpointBusy, match="is Creating; retry later"):
+        handler(approval_event(2), CONTEXT)
+    assert serving_config(aws) == resource_name(ENDPOINT, GROUP, 1)

@@ -142,9 +142,25 @@ def sm():
         stub.assert_no_pending_responses()
 
 
-def _run(sm, a):
+def service_quotas(value: float = 20.0):
+    """Service Quotas answering every real-time type's `for endpoint usage` quota (AWS's shape)."""
+    from model_registry.instance_types import realtime_instance_types
+
+    sq = boto3.client("service-quotas", region_name="us-east-1")
+    stub = Stubber(sq)
+    quotas = [
+        {"ServiceCode": "sagemaker", "QuotaCode": f"L-{i:08X}", "QuotaName": f"{t} for endpoint usage", "Value": value}
+        for i, t in enumerate(sorted(realtime_instance_types()))
+    ]
+    stub.add_response("list_service_quotas", {"Quotas": quotas}, {"ServiceCode": "sagemaker"})
+    stub.activate()
+    return sq
+
+
+def _run(sm, a, sq=None):
     out = io.StringIO()
-    decision = recommend.run(a, sm, out=out, sleep=lambda s: None)
+    # The fixtures plan 92 instances at peak: an account whose quota was raised for that.
+    decision = recommend.run(a, sm, out=out, sleep=lambda s: None, sq=sq or service_quotas(200.0))
     return decision, out.getvalue()
 
 
@@ -317,3 +333,50 @@ def test_overrunning_job_is_stopped(sm, tmp_path):
 def test_job_name_fits_the_api_limit():
     name = ir_job.job_name("g" * 63, 12345, "Advanced")
     assert len(name) <= 64 and name.endswith("-v12345-advanced")
+
+
+def followed_job(sm, captured: dict) -> None:
+    """A retried step following its completed job to the metadata write."""
+    sm.meta.events.register(
+        "before-parameter-build.sagemaker.UpdateModelPackage", lambda params, **_: captured.update(params)
+    )
+    sm.stub.add_response("describe_model_package", package())
+    sm.stub.add_response("describe_inference_recommendations_job", job_response("ir_job_default.json"))
+    sm.stub.add_response("describe_inference_recommendations_job", job_response("ir_job_default.json"))
+    sm.stub.add_response("get_scaling_configuration_recommendation", {})
+    sm.stub.add_response("update_model_package", {"ModelPackageArn": ARN})
+    lineage(sm.stub, "rtb-bid-filter-v3-default")
+
+
+def test_a_plan_above_the_account_s_instance_quota_fails_the_gate(sm, tmp_path):
+    followed_job(sm, {})
+    decision, printed = _run(sm, args(tmp_path), sq=service_quotas(20.0))
+    assert not decision.passed
+    assert decision.reason == (
+        "peak load needs 92 x ml.c6i.large, above the account's quota 'ml.c6i.large for endpoint usage' of 20;"
+        " request an increase in Service Quotas"
+    )
+    assert "gate: failed" in printed
+
+
+def test_autoscaling_is_planned_within_the_quota(sm, tmp_path):
+    captured: dict = {}
+    followed_job(sm, captured)
+    decision, _ = _run(sm, args(tmp_path), sq=service_quotas(100.0))
+    assert decision.passed, decision.reason
+    rec = Recommendation.from_properties(ARN, captured["CustomerMetadataProperties"])
+    assert (rec.recommended_instance_count, rec.max_instance_count) == (92, 100)
+
+
+def test_an_unreadable_quota_fails_the_gate_saying_why(sm, tmp_path):
+    followed_job(sm, {})
+    sq = boto3.client("service-quotas", region_name="us-east-1")
+    stub = Stubber(sq)
+    stub.add_client_error("list_service_quotas", "AccessDeniedException", "not authorized", 400)
+    stub.activate()
+    decision, _ = _run(sm, args(tmp_path), sq=sq)
+    assert not decision.passed
+    assert decision.reason == (
+        "the plan could not be checked against the account's quota 'ml.c6i.large for endpoint usage':"
+        " Service Quotas answered AccessDeniedException"
+    )
