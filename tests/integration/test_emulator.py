@@ -162,3 +162,26 @@ def test_a_lambda_that_keeps_failing_sends_the_event_to_the_dead_letter_queue(em
     assert event["detail"]["ModelPackageArn"] == arn and event["detail-type"] == "SageMaker Model Package State Change"
     with pytest.raises(ClientError):
         client.describe_endpoint(EndpointName="checks-dlq")
+
+
+def test_requests_are_validated_and_quotas_answered_over_http(emulator):
+    sm = boto3.client("sagemaker")
+    # botocore's client-side validation has no maximum; AWS's (and the emulator's) has.
+    with pytest.raises(ClientError) as err:
+        sm.list_models(MaxResults=101)
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert (
+        "Value '101' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"
+        in (err.value.response["Error"]["Message"])
+    )
+    sq = boto3.client("service-quotas")
+    lam = sq.get_service_quota(ServiceCode="lambda", QuotaCode="L-B99A9384")["Quota"]
+    assert (lam["QuotaName"], lam["Value"]) == ("Concurrent executions", 10)
+    with pytest.raises(ClientError) as err:
+        sm.create_endpoint_config(
+            EndpointConfigName="too-many",
+            ProductionVariants=[
+                {"VariantName": "v", "ModelName": "m", "InstanceType": "ml.x.huge", "InitialInstanceCount": 1}
+            ],
+        )
+    assert "Member must satisfy enum value set" in err.value.response["Error"]["Message"]
