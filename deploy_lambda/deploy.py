@@ -66,7 +66,19 @@ class Deployer:
     def _serving(self, endpoint: dict | None) -> tuple[str | None, int | None]:
         if endpoint is None:
             return None, None
-        arn, _ = resources.serving_package(self.sm, endpoint.get("EndpointConfigName"))
+        config = endpoint.get("EndpointConfigName")
+        try:
+            arn, _ = resources.serving_package(self.sm, config)
+        except ClientError as exc:
+            # Denied is not missing: the role reads only its own endpoint's configs, so this one
+            # was made by someone else, and what it serves cannot be known here.
+            if exc.response["Error"]["Code"] not in ("AccessDeniedException", "AccessDenied"):
+                raise
+            raise NotDeployable(
+                f"endpoint {self.settings.endpoint_name} serves endpoint config {config}, which this function's role"
+                f" may not read ({exc.response['Error']['Code']}); the deploy path makes only"
+                f" {self.settings.endpoint_name}-* configs. Look at it before deploying over it."
+            ) from None
         return arn, resources.version_of(arn)
 
     def _deployable(self, arn: str) -> tuple[packages.PackageVersion, Recommendation]:

@@ -616,3 +616,22 @@ def test_another_approval_delivered_at_once_finds_the_endpoint_busy(aws, monkeyp
     with pytest.raises(EndpointBusy, match="is Creating; retry later"):
         handler(approval_event(2), CONTEXT)
     assert serving_config(aws) == resource_name(ENDPOINT, GROUP, 1)
+
+
+def test_a_foreign_config_the_role_may_not_read_is_reported_as_denied(aws, monkeypatch):
+    """AccessDenied is not "not found": deploying over a config nobody here can read is refused."""
+    add_version(aws)
+    add_version(aws)
+    handler(approval_event(1), CONTEXT)
+    aws.sm.create_endpoint_config(
+        EndpointConfigName="someone-elses",
+        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": resource_name(ENDPOINT, GROUP, 1),
+                             "InstanceType": "ml.c6i.large", "InitialInstanceCount": 1}],
+    )  # fmt: skip
+    aws.sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName="someone-elses")
+    user = f"arn:aws:sts::{ACCOUNT}:assumed-role/deploy/fn"
+    denied = f"User: {user} is not authorized to perform: sagemaker:DescribeEndpointConfig on resource: someone-elses"
+    inject(monkeypatch, "DescribeEndpointConfig", "AccessDeniedException", denied)
+    with pytest.raises(NotDeployable, match="serves endpoint config someone-elses, which this function's role may"):
+        handler(approval_event(2), CONTEXT)
+    assert serving_config(aws) == "someone-elses"
