@@ -173,3 +173,9 @@ def test_endpoint_rule_matches_only_the_endpoint_in_service(moto_aws):
     creating = _tagged(in_service_event(), "creating")
     creating["detail"]["EndpointStatus"] = "CREATING"
     assert _matches(pattern, [*_candidates(), creating]) == ["endpoint"]
+
+
+def test_endpoint_names_with_capitals_are_refused_by_the_template():
+    pattern = template()["Parameters"]["EndpointName"]["AllowedPattern"]
+    assert re.fullmatch(pattern, "rtb-bid-filter")
+    assert not re.fullmatch(pattern, "RTB-Bid-Filter")
