@@ -19,9 +19,8 @@ from model_registry import lineage, packages
 from model_registry.aws import client
 from model_registry.contract import ARTIFACT_SHA256, Recommendation
 from model_registry.instance_types import realtime_instance_types
-from steps import ir_job, report
+from steps import endpoint_quotas, ir_job, report
 from steps.decision import Decision, DecisionInputs, decide, within_quota
-from steps.quotas import endpoint_quota
 from steps.results import document
 
 
@@ -98,10 +97,13 @@ def run(args: argparse.Namespace, sm, out: TextIO = sys.stdout, sleep=time.sleep
     )
     ir_job.start_once(sm, spec, out)
     job = ir_job.wait(sm, spec, out, sleep=sleep)
-    decision = decide(job, inputs, realtime_instance_types())
+    quotas = endpoint_quotas.read(sq or client("service-quotas"))
+    # Usable types are the ones the account has endpoint quotas for; the image's botocore list is
+    # consulted only when Service Quotas cannot be read (and then the gate fails on the quota).
+    decision = decide(job, inputs, quotas.instance_types() or realtime_instance_types())
     if decision.choice:
-        quota = endpoint_quota(sq or client("service-quotas"), decision.choice.instance_type)
-        decision = within_quota(decision, quota.name, quota.value, quota.problem)
+        kind = decision.choice.instance_type
+        decision = within_quota(decision, endpoint_quotas.quota_name(kind), *quotas.value(kind))
     scaling = None
     if decision.choice:
         scaling = ir_job.scaling_recommendation(sm, spec.name, decision.choice.recommendation_id, inputs.peak_rps)

@@ -380,3 +380,11 @@ def test_an_unreadable_quota_fails_the_gate_saying_why(sm, tmp_path):
         "the plan could not be checked against the account's quota 'ml.c6i.large for endpoint usage':"
         " Service Quotas answered AccessDeniedException"
     )
+
+
+def test_usable_types_come_from_the_account_not_the_image_s_botocore(sm, tmp_path, monkeypatch):
+    """The scikit-learn 1.4-2 image's botocore predates ml.c6i.*: its list must not drop them."""
+    monkeypatch.setattr(recommend, "realtime_instance_types", lambda: frozenset({"ml.m5.large", "ml.c5.large"}))
+    followed_job(sm, {})
+    decision, _ = _run(sm, args(tmp_path))
+    assert decision.passed and decision.choice.instance_type == "ml.c6i.large"
