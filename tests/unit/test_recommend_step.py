@@ -274,10 +274,8 @@ def test_advanced_job_request_shape(sm, tmp_path):
                 },
                 "ResourceLimit": {"MaxNumberOfTests": 4, "MaxParallelOfTests": 4},
             },
-            "StoppingConditions": {
-                "MaxInvocations": 3_000_000,
-                "ModelLatencyThresholds": [{"Percentile": "P99", "ValueInMilliseconds": 20}],
-            },
+            # P95 only for a custom load test; no fleet-wide MaxInvocations for one endpoint under test.
+            "StoppingConditions": {"ModelLatencyThresholds": [{"Percentile": "P95", "ValueInMilliseconds": 20}]},
         },
     )
     stub.add_response("describe_inference_recommendations_job", job_response("ir_job_advanced.json"))
