@@ -270,7 +270,8 @@ def test_advanced_job_request_shape(sm, tmp_path):
                 ],
                 "TrafficPattern": {
                     "TrafficType": "PHASES",
-                    "Phases": [{"InitialNumberOfUsers": 1, "SpawnRate": 2, "DurationInSeconds": 120}],
+                    # Two new users a second, in the API's unit (users per minute).
+                    "Phases": [{"InitialNumberOfUsers": 1, "SpawnRate": 120, "DurationInSeconds": 120}],
                 },
                 "ResourceLimit": {"MaxNumberOfTests": 4, "MaxParallelOfTests": 4},
             },
