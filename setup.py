@@ -26,6 +26,9 @@ RUNTIME = [
     # The client's charts (pipelines/charts); the pipeline steps never import it.
     "matplotlib>=3.8,<4",
     "moto[server]==5.2.5",
+    # The emulator checks requests against botocore's patterns, which are Java regular
+    # expressions (\p{L}, \p{Alnum}, ...): `re` cannot read them, `regex` can.
+    "regex>=2024.4,<2027",
 ]
 
 DEV = [
@@ -41,8 +44,6 @@ DEV = [
     "flask>=3,<4",
     "gunicorn>=22,<27",
     "gevent>=24",
-    # Property-based tests of the parsers that take outside input (events, package metadata).
-    "hypothesis>=6.100,<7",
 ]
 
 setup(

@@ -5,6 +5,10 @@
 - An endpoint already Creating/Updating towards this version is a duplicate; towards
   another, it is busy and the call raises so Lambda retries and, at last, the DLQ holds it.
 - Rollback after a rejection is the one deploy that may go to an older version.
+- Two deliveries may run at once (no reserved concurrency: a new account's 10 concurrent
+  executions cannot spare any). SageMaker itself serialises them: only one CreateEndpoint or
+  UpdateEndpoint wins; the other looks again and finds the endpoint heading to its version
+  (unchanged) or to another (busy, raised for retry).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import logging
 from dataclasses import asdict, dataclass, replace
 
 from botocore.client import BaseClient
+from botocore.exceptions import ClientError
 
 from deploy_lambda import alarms, autoscaling, evidence, limits, resources
 from deploy_lambda.settings import Settings
@@ -61,7 +66,19 @@ class Deployer:
     def _serving(self, endpoint: dict | None) -> tuple[str | None, int | None]:
         if endpoint is None:
             return None, None
-        arn, _ = resources.serving_package(self.sm, endpoint.get("EndpointConfigName"))
+        config = endpoint.get("EndpointConfigName")
+        try:
+            arn, _ = resources.serving_package(self.sm, config)
+        except ClientError as exc:
+            # Denied is not missing: the role reads only its own endpoint's configs, so this one
+            # was made by someone else, and what it serves cannot be known here.
+            if exc.response["Error"]["Code"] not in ("AccessDeniedException", "AccessDenied"):
+                raise
+            raise NotDeployable(
+                f"endpoint {self.settings.endpoint_name} serves endpoint config {config}, which this function's role"
+                f" may not read ({exc.response['Error']['Code']}); the deploy path makes only"
+                f" {self.settings.endpoint_name}-* configs. Look at it before deploying over it."
+            ) from None
         return arn, resources.version_of(arn)
 
     def _deployable(self, arn: str) -> tuple[packages.PackageVersion, Recommendation]:
@@ -86,6 +103,18 @@ class Deployer:
 
     # --- the three entry points ------------------------------------------------------
     def deploy(self, arn: str, rollback: bool = False) -> Outcome:
+        try:
+            return self._deploy(arn, rollback)
+        except ClientError as exc:
+            # Another delivery got there first (deploys are not serialised by reserved
+            # concurrency, which a default-quota account cannot give): look again, once; the
+            # endpoint is now heading to this version (unchanged) or to another (busy).
+            if not resources.lost_race(exc):
+                raise
+            note(logging.INFO, "another invocation changed the endpoint first; looking again", package=arn)
+            return self._deploy(arn, rollback)
+
+    def _deploy(self, arn: str, rollback: bool) -> Outcome:
         pkg, rec = self._deployable(arn)
         name = resource_name(self.settings.endpoint_name, pkg.group, pkg.version)
         endpoint = resources.describe_endpoint(self.sm, self.settings.endpoint_name)
@@ -194,7 +223,7 @@ class Deployer:
             recorder = lineage.LineageRecorder(self.sm)
             name = lineage.endpoint_context_name(self.settings.endpoint_name)
             context = recorder.context(name, endpoint_arn, lineage.ENDPOINT)
-            recorder.associate(package_arn, context)
+            recorder.associate(recorder.package_artifact(package_arn), context)
 
         lineage.best_effort("deployment", record)
 

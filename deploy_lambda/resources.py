@@ -31,6 +31,16 @@ def _missing(exc: ClientError) -> bool:
     )
 
 
+def lost_race(exc: ClientError) -> bool:
+    """Another invocation created or started changing it first (without reserved concurrency,
+    two deliveries may run at once): SageMaker's "Cannot create already existing ..." and
+    "Cannot update in-progress endpoint"."""
+    msg = exc.response["Error"].get("Message", "")
+    return exc.response["Error"]["Code"] == "ValidationException" and (
+        "already existing" in msg or "in-progress" in msg
+    )
+
+
 def _or_none(describe, **kwargs) -> dict | None:
     """A Describe* response, or None when the resource does not exist."""
     try:
@@ -65,12 +75,17 @@ def ensure_model(sm: BaseClient, name: str, package_arn: str, rec: Recommendatio
         if package_of_model(existing) != package_arn:
             raise Conflict(f"model {name} exists but serves {package_of_model(existing)}, not {package_arn}")
         return False
-    sm.create_model(
-        ModelName=name,
-        ExecutionRoleArn=settings.execution_role_arn,
-        PrimaryContainer={"ModelPackageName": package_arn, "Environment": rec.environment},
-        Tags=[{"Key": TAG_PACKAGE, "Value": package_arn}],
-    )
+    try:
+        sm.create_model(
+            ModelName=name,
+            ExecutionRoleArn=settings.execution_role_arn,
+            PrimaryContainer={"ModelPackageName": package_arn, "Environment": rec.environment},
+            Tags=[{"Key": TAG_PACKAGE, "Value": package_arn}],
+        )
+    except ClientError as exc:
+        if not lost_race(exc):
+            raise
+        return ensure_model(sm, name, package_arn, rec, settings)
     if describe_model(sm, name) is None:
         raise RuntimeError(f"model {name} was created but cannot be described; not creating its endpoint config")
     return True
@@ -107,7 +122,12 @@ def ensure_endpoint_config(
             "DestinationS3Uri": settings.data_capture_s3_uri,
             "CaptureOptions": [{"CaptureMode": "Input"}, {"CaptureMode": "Output"}],
         }
-    sm.create_endpoint_config(**kwargs)
+    try:
+        sm.create_endpoint_config(**kwargs)
+    except ClientError as exc:
+        if not lost_race(exc):
+            raise
+        return ensure_endpoint_config(sm, name, package_arn, rec, settings)
     return True
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -18,35 +19,48 @@ from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from emulator import moto_fixes
+from emulator import cloudformation_fixes, moto_fixes
 from emulator.context import Context
 from emulator.endpoints import Endpoints
 from emulator.events import EventBus
 from emulator.lambdas import Lambdas
 from emulator.pipeline_engine import PipelineEngine
 from emulator.protocol import ApiError, Operations, error_response, json_response, operation
+from emulator.quotas import AccountQuotas, lambda_concurrency
+from emulator.quotas.catalog import LAMBDA_CONCURRENCY
+from emulator.quotas.service import ServiceQuotas
 from emulator.recommender.jobs import Recommender
+from emulator.validation import RequestValidator
 from model_registry.names import EVENT_SOURCE, PACKAGE_CHANGE
 
 log = logging.getLogger("rtb_mlops.emulator")
 _INVOKE = re.compile(r"^/endpoints/([^/]+)/invocations$")
+# Strict by default; `off` only to debug a flow (AWS itself cannot be told to skip validation).
+VALIDATION_FLAG = "RTB_EMULATOR_VALIDATION"
 
 
 class Emulator:
     def __init__(self, url: str, region: str, work_dir: Path):
         moto_fixes.apply()
+        cloudformation_fixes.apply()
         self.ctx = Context(url=url, region=region, work_dir=work_dir)
-        self.lambdas = Lambdas(self.ctx)
+        self.quotas = AccountQuotas.from_environment()
+        lambda_concurrency.apply(self.quotas)
+        concurrency = self.quotas.value(LAMBDA_CONCURRENCY) if self.quotas.enforced else 1000
+        self.lambdas = Lambdas(self.ctx, int(concurrency))
         self.bus = EventBus(self.ctx.account, region, self.lambdas)
-        self.endpoints = Endpoints(self.ctx, self.bus)
+        self.endpoints = Endpoints(self.ctx, self.bus, self.quotas)
         self.recommender = Recommender(self.ctx)
         self.pipelines = PipelineEngine(self.ctx, self.lambdas)
         self.started = time.time()
+        self.validator = RequestValidator() if os.environ.get(VALIDATION_FLAG, "on") != "off" else None
         self.sagemaker = Operations("SageMaker")
         self.runtime = Operations("SageMakerRuntime")
         self.events = Operations("AWSEvents")
-        for service in (self.sagemaker, self.runtime, self.events):
-            for implementation in (self.endpoints, self.recommender, self.pipelines, self):
+        self.service_quotas = Operations("ServiceQuotasV20190624")
+        quota_api = ServiceQuotas(self.quotas, self.ctx.account, region)
+        for service in (self.sagemaker, self.runtime, self.events, self.service_quotas):
+            for implementation in (self.endpoints, self.recommender, self.pipelines, quota_api, self):
                 service.register(implementation)
         self.moto = DomainDispatcherApplication(create_backend_app)
         moto_fixes.subscribe(self._approval_changed)
@@ -93,8 +107,10 @@ class Emulator:
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
         target = environ.get("HTTP_X_AMZ_TARGET")
-        handler = self.sagemaker.find(target) or self.events.find(target)
+        handler = self.sagemaker.find(target) or self.events.find(target) or self.service_quotas.find(target)
         try:
+            if self.validator is not None:
+                self.validator.check(target, body)
             match = _INVOKE.match(path)
             if match and environ.get("REQUEST_METHOD") == "POST":
                 invoke = self.runtime.handlers["InvokeEndpoint"]

@@ -24,8 +24,10 @@ from moto.sagemaker.models import sagemaker_backends
 from emulator.context import Context
 from emulator.events import EventBus
 from emulator.model_servers import ModelServer
-from emulator.moto_fixes import endpoint_to_update
+from emulator.moto_fixes import endpoint_to_update, record_deployment
 from emulator.protocol import ApiError, operation, validation
+from emulator.quotas import AccountQuotas, endpoint_instances
+from emulator.quotas.limits import check_endpoint_instances
 from model_registry.endpoints import package_of_model, primary_container
 from model_registry.names import ENDPOINT_CHANGE, EVENT_SOURCE, VARIANT
 
@@ -40,9 +42,11 @@ class _Serving:
 
 
 class Endpoints:
-    def __init__(self, ctx: Context, bus: EventBus):
+    def __init__(self, ctx: Context, bus: EventBus, quotas: AccountQuotas | None = None):
         self.ctx, self.bus = ctx, bus
+        self.quotas = quotas or AccountQuotas(enforced=False)
         self.serving: dict[str, _Serving] = {}
+        self.pending: dict[str, str] = {}  # endpoint -> the config an update is bringing up
         self._lock = threading.Lock()
 
     @property
@@ -55,6 +59,7 @@ class Endpoints:
         name, config = params["EndpointName"], params["EndpointConfigName"]
         if name in self.backend.endpoints:
             raise validation(f'Cannot create already existing endpoint "{self._arn(name)}".')
+        self._check_quotas(config)
         endpoint = self.backend.create_endpoint(
             endpoint_name=name, endpoint_config_name=config, tags=params.get("Tags")
         )
@@ -69,7 +74,10 @@ class Endpoints:
             endpoint = endpoint_to_update(self.backend, name, config)
         except ValidationError as err:
             raise validation(err.message) from None
+        self._check_quotas(config)
         endpoint.endpoint_status = "Updating"
+        self.pending[name] = config
+        record_deployment(self.backend, name, config)
         threading.Thread(target=self._bring_up, args=(name, config, True), daemon=True).start()
         return {"EndpointArn": endpoint.arn}
 
@@ -134,7 +142,18 @@ class Endpoints:
             return spec["ModelDataUrl"], {**(spec.get("Environment") or {}), **env}
         return container["ModelDataUrl"], env
 
+    def _check_quotas(self, config_name: str) -> None:
+        with self._lock:
+            used = endpoint_instances.in_use(self.backend, self.pending)
+        check_endpoint_instances(self.quotas, used, endpoint_instances.of_config(self.backend, config_name))
+
     def _bring_up(self, name: str, config_name: str, updating: bool) -> None:
+        try:
+            self._start(name, config_name, updating)
+        finally:
+            self.pending.pop(name, None)
+
+    def _start(self, name: str, config_name: str, updating: bool) -> None:
         endpoint = self.backend.endpoints[name]
         try:
             url, env = self._resolve(config_name)

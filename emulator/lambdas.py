@@ -6,7 +6,8 @@ function's environment variables and the emulator as its AWS endpoint, so nothin
 between invocations or into the emulator; its output goes to the function's CloudWatch Logs
 group. Asynchronous invocations (EventBridge targets) are retried twice with backoff, as
 Lambda does, and then go to the dead-letter queue. A function's reserved concurrency is
-honoured: with 1, its invocations run one at a time.
+honoured (with 1, its invocations run one at a time); without, it may run as many at once as
+the account's concurrency quota allows.
 """
 
 from __future__ import annotations
@@ -55,8 +56,9 @@ class Invocation:
 
 
 class Lambdas:
-    def __init__(self, ctx: Context):
+    def __init__(self, ctx: Context, account_concurrency: int = 1000):
         self.ctx = ctx
+        self.account_concurrency = account_concurrency
         self.account, self.region = ctx.account, ctx.region
         self.code_dir = ctx.folder("lambda-code")
         self._lock = threading.Lock()
@@ -65,7 +67,9 @@ class Lambdas:
     def _slot(self, fn) -> threading.Semaphore:
         with self._lock:
             if fn.function_arn not in self._slots:
-                self._slots[fn.function_arn] = threading.Semaphore(int(fn.reserved_concurrency or 1000))
+                self._slots[fn.function_arn] = threading.Semaphore(
+                    int(fn.reserved_concurrency or self.account_concurrency)
+                )
             return self._slots[fn.function_arn]
 
     def _function(self, name_or_arn: str):

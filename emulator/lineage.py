@@ -84,6 +84,26 @@ class Lineage:
         self.entities[arn] = Entity(kind, arn, name, fields)
         return {f"{key}Arn": arn}
 
+    def find_by_source(self, kind: str, source_uri: str) -> str | None:
+        for e in self.entities.values():
+            if e.kind == kind and e.fields.get("Source", {}).get("SourceUri") == source_uri:
+                return e.arn
+        return None
+
+    def ensure(self, kind: str, source_uri: str, entity_type: str, name: str | None = None) -> str:
+        """The entity SageMaker keeps for a SourceUri: the existing one, else a new one."""
+        found = self.find_by_source(kind, source_uri)
+        if found is not None:
+            return found
+        key = KINDS[kind]
+        params = {"Source": {"SourceUri": source_uri}, _TYPE_FIELD[kind]: entity_type}
+        if name:
+            params[f"{key}Name"] = name
+        return self.create(kind, params)[f"{key}Arn"]
+
+    def associate(self, src: str, dst: str, kind: str) -> None:
+        self.add_association({"SourceArn": src, "DestinationArn": dst, "AssociationType": kind})
+
     def _find(self, kind: str, params: dict[str, Any]) -> Entity:
         key = KINDS[kind]
         wanted = params.get(f"{key}Arn") or params.get(f"{key}Name")
@@ -133,7 +153,7 @@ class Lineage:
         return {"SourceArn": src, "DestinationArn": dst}
 
     def list_associations(self, params: dict[str, Any]) -> dict[str, Any]:
-        keys = ("SourceArn", "DestinationArn", "AssociationType")
+        keys = ("SourceArn", "DestinationArn", "AssociationType", "SourceType", "DestinationType")
         found = [a for a in self.associations if all(params.get(k) in (None, a[k]) for k in keys)]
         return {"AssociationSummaries": found}
 

@@ -6,7 +6,8 @@ not check metadata values against the API's pattern; AWS changes only what is gi
 merges metadata keys. moto's instance-type allow-lists are out of date (it rejects e.g.
 ml.c6i.large); botocore's service model is the current list. moto has no UpdateEndpoint;
 here it swaps the configuration at once (the emulator adds the real, asynchronous one).
-UpdatePipeline on a missing pipeline answers ValidationException where AWS says ResourceNotFound.
+UpdatePipeline on a missing pipeline answers ValidationException where AWS says ResourceNotFound;
+CreateEndpoint over an existing endpoint replaces it where AWS refuses.
 moto has no ML Lineage Tracking and refuses tags on model packages; both are added here, one
 store per account and region, so the emulator and moto-based tests share them.
 Applied by the emulator, and by unit tests that use moto directly.
@@ -25,6 +26,7 @@ from moto.core.utils import utcnow
 from moto.sagemaker import models, responses
 from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 
+from emulator import tracking
 from model_registry.instance_types import realtime_instance_types
 
 # CustomerMetadataValue / Key in the API model: letters, numbers, separators and _.:/=+-@
@@ -93,13 +95,44 @@ def _update_model_package(
 
 
 _original_create = models.SageMakerModelBackend.create_model_package
+_original_create_group = models.SageMakerModelBackend.create_model_package_group
+_original_create_endpoint = models.SageMakerModelBackend.create_endpoint
 
 
 def _create_model_package(self: models.SageMakerModelBackend, *args: Any, **kwargs: Any) -> str:
     props = kwargs.get("customer_metadata_properties")
     if props:
         _check_metadata(props)
-    return _original_create(self, *args, **kwargs)
+    arn = _original_create(self, *args, **kwargs)
+    package = self.describe_model_package(arn).gen_response_object()
+    group = self.model_package_groups.get(package.get("ModelPackageGroupName") or "")
+    tracking.model_package(_stores(self)[0], package, group.arn if group else None)
+    return arn
+
+
+def _create_model_package_group(self: models.SageMakerModelBackend, *args: Any, **kwargs: Any) -> str:
+    arn = _original_create_group(self, *args, **kwargs)
+    tracking.model_package_group(_stores(self)[0], arn, arn.rsplit("/", 1)[-1])
+    return arn
+
+
+def record_deployment(backend: models.SageMakerModelBackend, endpoint_name: str, config_name: str) -> None:
+    """SageMaker's own lineage of a create or update of an endpoint."""
+    endpoint = backend.endpoints[endpoint_name]
+    config = backend.endpoint_configs[config_name]
+    names = [v["ModelName"] for v in config.production_variants]
+    found = [backend.describe_model(n).gen_response_object() for n in names if n in backend._models]
+    tracking.deployment(_stores(backend)[0], endpoint.arn, endpoint_name, config.endpoint_config_arn, found)
+
+
+def _create_endpoint(self: models.SageMakerModelBackend, endpoint_name: str, *args: Any, **kwargs: Any) -> Any:
+    # moto replaces an existing endpoint; SageMaker refuses (the loser of two concurrent deploys sees this).
+    if endpoint_name in self.endpoints:
+        arn = models.FakeEndpoint.arn_formatter(endpoint_name, self.account_id, self.region_name)
+        raise ValidationError(message=f'Cannot create already existing endpoint "{arn}".')
+    endpoint = _original_create_endpoint(self, endpoint_name, *args, **kwargs)
+    record_deployment(self, endpoint.endpoint_name, endpoint.endpoint_config_name)
+    return endpoint
 
 
 def _validate_instance_type(self: Any, instance_type: str) -> None:
@@ -137,6 +170,7 @@ def _update_endpoint(self: models.SageMakerModelBackend, endpoint_name: str, end
     endpoint.endpoint_config_name = endpoint_config_name
     endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
     endpoint.last_modified_time = utcnow()
+    record_deployment(self, endpoint_name, endpoint_config_name)
     return endpoint.arn
 
 
@@ -178,11 +212,14 @@ def _timestamps(value: Any) -> Any:
 def _json_operation(name: str, pick: Callable[[tuple[Any, Any]], Any], fallback: Callable | None = None) -> Callable:
     def method(self: responses.SageMakerResponse) -> Any:
         from emulator.protocol import ApiError
+        from emulator.validation import RequestValidator
 
         params = json.loads(self.body or "{}")
         if fallback is not None and ":model-package/" not in params.get("ResourceArn", ""):
             return fallback(self)
         try:
+            # Tests on moto alone hold lineage calls to the API's patterns as the emulator does.
+            RequestValidator().check(f"SageMaker.{name}", self.body or b"")
             result = pick(_stores(self.sagemaker_backend)).operations()[name](params)
         except ApiError as err:
             raise JsonRESTError(err.code, err.message) from None
@@ -194,6 +231,8 @@ def _json_operation(name: str, pick: Callable[[tuple[Any, Any]], Any], fallback:
 def apply() -> None:
     models.SageMakerModelBackend.update_model_package = _update_model_package
     models.SageMakerModelBackend.create_model_package = _create_model_package
+    models.SageMakerModelBackend.create_model_package_group = _create_model_package_group
+    models.SageMakerModelBackend.create_endpoint = _create_endpoint
     models.SageMakerModelBackend.update_endpoint = _update_endpoint
     models.SageMakerModelBackend.update_pipeline = _update_pipeline
     responses.SageMakerResponse.update_endpoint = _update_endpoint_response

@@ -1,12 +1,17 @@
 """Recording the flow in SageMaker ML Lineage Tracking, so an endpoint traces back.
 
-    model artifact   --ContributedTo-->  model package  --AssociatedWith-->  pipeline execution
-    sample payload   --ContributedTo-->  recommender job  --ContributedTo-->  model package
-    recommender job  --ContributedTo-->  approval gate    --ContributedTo-->  model package
-    model package    --ContributedTo-->  endpoint
+Associations take only artifact, action, context, experiment and trial-component ARNs
+(the API's AssociationEntityArn pattern), so a model package or an endpoint is linked through
+the entity SageMaker creates for it ("Amazon SageMaker AI-Created Tracking Entities"): the
+package's `Model` artifact and the endpoint's `Endpoint` context, each found by SourceUri.
+
+    model artifact   --ContributedTo-->  package artifact  --AssociatedWith-->  pipeline execution
+    sample payload   --ContributedTo-->  recommender job  --ContributedTo-->  package artifact
+    recommender job  --ContributedTo-->  approval gate    --ContributedTo-->  package artifact
+    package artifact --ContributedTo-->  endpoint context
 
 Every call is find-then-create, so a retried step or a repeated event adds nothing. What
-SageMaker records itself (it makes an endpoint's context, for one) is found and reused.
+SageMaker records itself is found and reused (it keeps one artifact per SourceUri).
 """
 
 from __future__ import annotations
@@ -27,6 +32,12 @@ RECOMMENDER_JOB = "InferenceRecommendationsJob"
 APPROVAL_GATE = "ApprovalGate"
 PIPELINE_EXECUTION = "PipelineExecution"
 ENDPOINT = "Endpoint"
+
+
+def package_artifact_of(sm: BaseClient, package_arn: str) -> str | None:
+    """The package's artifact, if SageMaker (or the flow) has made it; reading only."""
+    found = sm.list_artifacts(SourceUri=package_arn).get("ArtifactSummaries", [])
+    return found[0]["ArtifactArn"] if found else None
 
 
 def entity_name(*parts: str) -> str:
@@ -57,7 +68,8 @@ class LineageRecorder:
     sm: BaseClient
 
     def artifact(self, uri: str, artifact_type: str, properties: dict[str, str]) -> str:
-        found = self.sm.list_artifacts(SourceUri=uri, ArtifactType=artifact_type).get("ArtifactSummaries", [])
+        # By SourceUri alone: SageMaker may have made it already (model data, for one).
+        found = self.sm.list_artifacts(SourceUri=uri).get("ArtifactSummaries", [])
         if found:
             return found[0]["ArtifactArn"]
         source: dict = {"SourceUri": uri}
@@ -69,6 +81,10 @@ class LineageRecorder:
             ArtifactType=artifact_type,
             Properties=properties,
         )["ArtifactArn"]
+
+    def package_artifact(self, package_arn: str) -> str:
+        """The artifact SageMaker keeps for a model package (made here only if it has none yet)."""
+        return self.artifact(package_arn, MODEL_ARTIFACT, {})
 
     def action(self, name: str, source_uri: str, action_type: str, status: str, properties: dict[str, str]) -> str:
         try:

@@ -152,7 +152,10 @@ class DeploySettings(_Section):
     @field_validator("endpoint_name")
     @classmethod
     def _endpoint(cls, v: str) -> str:
-        return _check(pattern_error("sagemaker", "EndpointName", v), v)
+        _check(pattern_error("sagemaker", "EndpointName", v), v)
+        # SageMaker writes endpoint ARNs in lowercase, so a name with capitals never matches the
+        # deploy role's policy ARNs (which are built from the name).
+        return _check(None if v == v.lower() else "a lowercase endpoint name", v)
 
     @field_validator("kms_key_id")
     @classmethod

@@ -25,6 +25,13 @@ def stack_name(cfg: PipelineConfig) -> str:
     return f"{cfg.deploy.endpoint_name}-deploy"
 
 
+def _first_failure(cfn, name: str) -> str:
+    """Why the stack failed: CloudFormation says it on the first resource that failed."""
+    events = cfn.describe_stack_events(StackName=name).get("StackEvents", [])
+    failed = [e for e in events if e.get("ResourceStatus", "").endswith("FAILED")]
+    return failed[-1].get("ResourceStatusReason", "") if failed else ""
+
+
 def deploy_stack(cfg: PipelineConfig, timeout: float = 900.0) -> dict[str, str]:
     """The stack's outputs once it is complete."""
     s3, cfn = client("s3", cfg.aws.region), client("cloudformation", cfg.aws.region)
@@ -56,6 +63,7 @@ def deploy_stack(cfg: PipelineConfig, timeout: float = 900.0) -> dict[str, str]:
         if stack["StackStatus"] in _DONE:
             return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
         if stack["StackStatus"].endswith(("FAILED", "ROLLBACK_COMPLETE")) or time.monotonic() - began > timeout:
-            raise StackError(f"stack {name} is {stack['StackStatus']}: {stack.get('StackStatusReason', '')}")
+            reason = stack.get("StackStatusReason") or _first_failure(cfn, name)
+            raise StackError(f"stack {name} is {stack['StackStatus']}: {reason}")
         time.sleep(delay)
         delay = min(10.0, delay * 2)

@@ -14,7 +14,7 @@ Capacity, for peak R requests/s and safety factor s (0 < s <= 1), per instance t
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from model_registry.errors import UserError
@@ -203,3 +203,26 @@ def decide(job: dict[str, Any], inputs: DecisionInputs, instance_types: frozense
     choice = choose(candidates, inputs.max_latency_ms)
     plan = plan_capacity(choice, inputs) if choice else None
     return Decision(inputs, candidates, choice, plan, _checks(candidates, choice, plan, inputs))
+
+
+def within_quota(d: Decision, quota_name: str, quota_value: int | None, problem: str = "") -> Decision:
+    """The plan held to the account's quota for its instance type: the peak count must fit
+    (the gate fails otherwise, naming the quota to raise), and autoscaling's maximum is capped
+    at the quota, since scaling out beyond it would fail on AWS."""
+    if d.choice is None or d.plan is None:
+        return d
+    if quota_value is None:
+        failure = f"the plan could not be checked against the account's quota '{quota_name}': {problem}"
+        return replace(d, checks=[*d.checks, Check("instance_quota", False, d.plan.instance_count, 0, failure)])
+    check = Check(
+        "instance_quota",
+        d.plan.instance_count <= quota_value,
+        d.plan.instance_count,
+        quota_value,
+        f"peak load needs {d.plan.instance_count} x {d.choice.instance_type}, above the account's quota"
+        f" '{quota_name}' of {quota_value}; request an increase in Service Quotas",
+    )
+    plan = replace(
+        d.plan, max_instance_count=max(min(d.plan.max_instance_count, quota_value), d.plan.min_instance_count)
+    )
+    return replace(d, plan=plan, checks=[*d.checks, check])

@@ -80,7 +80,7 @@ def record_lineage(sm, package: packages.PackageVersion, action: str, decision: 
         "Completed" if decision == PASSED else "Failed",
         {"action": action, GATE_DECISION: decision, "description": description},
     )
-    recorder.associate(gate, package.arn)
+    recorder.associate(gate, recorder.package_artifact(package.arn))
     job = package.customer_metadata.get(RECOMMENDATION_JOB_NAME)
     ir = recorder.arn_of_action(lineage.recommender_action_name(job)) if job else None
     if ir:

@@ -19,8 +19,8 @@ from model_registry import lineage, packages
 from model_registry.aws import client
 from model_registry.contract import ARTIFACT_SHA256, Recommendation
 from model_registry.instance_types import realtime_instance_types
-from steps import ir_job, report
-from steps.decision import Decision, DecisionInputs, decide
+from steps import endpoint_quotas, ir_job, report
+from steps.decision import Decision, DecisionInputs, decide, within_quota
 from steps.results import document
 
 
@@ -79,7 +79,7 @@ def recommendation(decision: Decision, job_name: str) -> Recommendation | None:
     )
 
 
-def run(args: argparse.Namespace, sm, out: TextIO = sys.stdout, sleep=time.sleep) -> Decision:
+def run(args: argparse.Namespace, sm, out: TextIO = sys.stdout, sleep=time.sleep, sq=None) -> Decision:
     inputs = decision_inputs(args)
     package = packages.describe(sm, args.model_package_arn)
     spec = ir_job.JobSpec(
@@ -97,7 +97,13 @@ def run(args: argparse.Namespace, sm, out: TextIO = sys.stdout, sleep=time.sleep
     )
     ir_job.start_once(sm, spec, out)
     job = ir_job.wait(sm, spec, out, sleep=sleep)
-    decision = decide(job, inputs, realtime_instance_types())
+    quotas = endpoint_quotas.read(sq or client("service-quotas"))
+    # Usable types are the ones the account has endpoint quotas for; the image's botocore list is
+    # consulted only when Service Quotas cannot be read (and then the gate fails on the quota).
+    decision = decide(job, inputs, quotas.instance_types() or realtime_instance_types())
+    if decision.choice:
+        kind = decision.choice.instance_type
+        decision = within_quota(decision, endpoint_quotas.quota_name(kind), *quotas.value(kind))
     scaling = None
     if decision.choice:
         scaling = ir_job.scaling_recommendation(sm, spec.name, decision.choice.recommendation_id, inputs.peak_rps)
@@ -132,14 +138,15 @@ def record_lineage(sm, package: packages.PackageVersion, job: dict, decision: De
     ir = recorder.action(
         lineage.recommender_action_name(job["JobName"]), job["JobArn"], lineage.RECOMMENDER_JOB, "Completed", summary
     )
-    recorder.associate(model, package.arn)
+    target = recorder.package_artifact(package.arn)
+    recorder.associate(model, target)
     recorder.associate(payload, ir)
-    recorder.associate(ir, package.arn)
+    recorder.associate(ir, target)
     if execution_arn:
         context = recorder.context(
             lineage.execution_context_name(execution_arn), execution_arn, lineage.PIPELINE_EXECUTION
         )
-        recorder.associate(package.arn, context, "AssociatedWith")
+        recorder.associate(target, context, "AssociatedWith")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -90,6 +90,7 @@ class Recommender:
         name = params["JobName"]
         if name in self.jobs:
             raise ApiError("ResourceInUse", f"Inference recommendations job {name} already exists.")
+        _check_custom_load_test(params)
         arn_in = (params.get("InputConfig") or {}).get("ModelPackageVersionArn")
         if not arn_in:
             raise validation(
@@ -293,3 +294,17 @@ class Recommender:
 
 def _env_slug(env: dict[str, str]) -> str:
     return "-".join(f"{k}-{v}" for k, v in sorted(env.items())).lower().replace("_", "-") or "default"
+
+
+def _check_custom_load_test(params: dict[str, Any]) -> None:
+    """A custom load test (a TrafficPattern) takes latency thresholds at P95 only (API reference,
+    ModelLatencyThreshold: "For custom load tests, specify the value as P95")."""
+    if not (params.get("InputConfig") or {}).get("TrafficPattern"):
+        return
+    thresholds = (params.get("StoppingConditions") or {}).get("ModelLatencyThresholds") or []
+    for i, threshold in enumerate(thresholds, start=1):
+        if threshold.get("Percentile") != "P95":
+            raise validation(
+                f"Value '{threshold.get('Percentile')}' at 'stoppingConditions.modelLatencyThresholds.{i}.member"
+                ".percentile' failed to satisfy constraint: custom load tests (a TrafficPattern) accept P95 only."
+            )

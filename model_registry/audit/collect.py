@@ -163,9 +163,15 @@ def _artifact(c: Clients, package: PackageEvidence) -> ArtifactEvidence:
 
 
 def _lineage(c: Clients, package: PackageEvidence, endpoint: EndpointEvidence | None) -> tuple[list[dict], list[str]]:
-    """The package's lineage edges, and the links the flow records that are not there."""
+    """The package's lineage edges, and the links the flow records that are not there.
+
+    Lineage holds a model package as the artifact SageMaker keeps for it (found by SourceUri);
+    QueryLineage starts there, as it accepts no model-package ARN."""
     try:
-        graph = c.sm.query_lineage(StartArns=[package.arn], Direction="Both", IncludeEdges=True, MaxDepth=1)
+        start = lineage.package_artifact_of(c.sm, package.arn)
+        if start is None:
+            return [], ["model package has no lineage artifact (SourceUri = its ARN)"]
+        graph = c.sm.query_lineage(StartArns=[start], Direction="Both", IncludeEdges=True, MaxDepth=1)
     except ClientError as exc:
         return [], [f"lineage cannot be queried: {exc.response['Error'].get('Code')}"]
     vertices = {v["Arn"]: (v.get("LineageType", ""), v.get("Type", "")) for v in graph.get("Vertices", [])}
@@ -175,7 +181,7 @@ def _lineage(c: Clients, package: PackageEvidence, endpoint: EndpointEvidence | 
         for e in edges:
             other = e["SourceArn"] if into_package else e["DestinationArn"]
             end = e["DestinationArn"] if into_package else e["SourceArn"]
-            if end == package.arn and vertices.get(other) == (lineage_type, vertex_type):
+            if end == start and vertices.get(other) == (lineage_type, vertex_type):
                 return True
         return False
 
@@ -189,7 +195,7 @@ def _lineage(c: Clients, package: PackageEvidence, endpoint: EndpointEvidence | 
     missing = [label for label, lt, vt, into in expected if not linked(lt, vt, into)]
     if endpoint is not None:
         contexts = {x["ContextArn"] for x in c.sm.list_contexts(SourceUri=endpoint.arn).get("ContextSummaries", [])}
-        if not any(e["SourceArn"] == package.arn and e["DestinationArn"] in contexts for e in edges):
+        if not any(e["SourceArn"] == start and e["DestinationArn"] in contexts for e in edges):
             missing.append(f"model package -> endpoint {endpoint.name}")
     return edges, missing
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from model_registry import packages
+from model_registry import lineage, packages
 from model_registry.contract import GATE_DECISION, RECOMMENDED_INSTANCE_COUNT, RECOMMENDED_INSTANCE_TYPE
 from model_registry.endpoints import package_of_model
 
@@ -44,12 +44,17 @@ def _serving(sm: BaseClient) -> dict[str, str]:
 
 
 def _was_deployed(sm: BaseClient, arn: str) -> str:
-    """Endpoints the package was deployed to, from its lineage (the deploy records each one)."""
+    """Endpoints the package was deployed to, from its lineage: the deploy links the package's
+    artifact to each endpoint's context, whose SourceUri is the endpoint's ARN."""
     try:
-        found = sm.list_associations(SourceArn=arn, DestinationType="Endpoint").get("AssociationSummaries", [])
+        artifact = lineage.package_artifact_of(sm, arn)
+        if artifact is None:
+            return ""
+        found = sm.list_associations(SourceArn=artifact, DestinationType="Endpoint").get("AssociationSummaries", [])
+        uris = {sm.describe_context(ContextName=a["DestinationArn"])["Source"]["SourceUri"] for a in found}
     except ClientError:
         return ""
-    return ", ".join(sorted({a.get("DestinationName") or a["DestinationArn"].rsplit("/", 1)[-1] for a in found}))
+    return ", ".join(sorted(uri.rsplit("/", 1)[-1] for uri in uris))
 
 
 def history(sm: BaseClient, group: str) -> list[VersionRow]:

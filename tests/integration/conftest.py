@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from pathlib import Path
@@ -29,6 +30,16 @@ def emulator(tmp_path_factory):
     os.environ["RTB_MLOPS_EMULATOR_HOME"] = str(home)
     # Two seconds of load per environment: real measurements, kept short for the suite.
     os.environ["RTB_MLOPS_EMULATOR_LOADTEST_SECONDS"] = "2"
+    # Quotas on, as an account whose SageMaker instance quotas were raised to hold every test
+    # flow's endpoint at once (the defaults fit one flow, as `make run` shows; the quota
+    # refusals themselves are tested in tests/unit/test_emulator_quotas.py).
+    os.environ["RTB_EMULATOR_QUOTAS"] = json.dumps(
+        {"Number of instances across active endpoints": 400}
+        | {
+            f"{t} for endpoint usage": 200
+            for t in ("ml.c5.large", "ml.c5.xlarge", "ml.c6i.large", "ml.c6i.xlarge", "ml.m5.large")
+        }
+    )
     running, _ = control.up(free_port(), home)
     os.environ.update(AWS_ENDPOINT_URL=running.url, AWS_DEFAULT_REGION="us-east-1", **DUMMY_CREDENTIALS)
     yield running

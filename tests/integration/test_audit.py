@@ -118,13 +118,17 @@ def test_approved_without_a_passed_gate(deployed):
 def test_missing_lineage_link(deployed):
     sm = boto3.client("sagemaker")
     artifact_arn = sm.list_artifacts(SourceUri=deployed.artifact.uri)["ArtifactSummaries"][0]["ArtifactArn"]
-    sm.delete_association(SourceArn=artifact_arn, DestinationArn=deployed.package.arn)
+    # Lineage holds the package as the artifact SageMaker made for it (a package ARN is refused).
+    package_artifact = sm.list_artifacts(SourceUri=deployed.package.arn)["ArtifactSummaries"][0]["ArtifactArn"]
+    with pytest.raises(sm.exceptions.ClientError, match="Member must satisfy regular expression pattern"):
+        sm.add_association(SourceArn=artifact_arn, DestinationArn=deployed.package.arn)
+    sm.delete_association(SourceArn=artifact_arn, DestinationArn=package_artifact)
     try:
         found = audit().findings
         assert [f.code for f in found] == ["MISSING_LINEAGE"]
         assert "model artifact -> model package" in found[0].message
     finally:
-        sm.add_association(SourceArn=artifact_arn, DestinationArn=deployed.package.arn, AssociationType="ContributedTo")
+        sm.add_association(SourceArn=artifact_arn, DestinationArn=package_artifact, AssociationType="ContributedTo")
     assert codes(audit()) == set()
 
 

@@ -194,3 +194,26 @@ def test_down_after_the_emulator_was_killed_says_it_was_not_running(tmp_path):
     os.waitpid(running.pid, 0)
     assert control.down(tmp_path) is control.Stopped.WAS_DEAD
     assert control.down(tmp_path) is control.Stopped.NONE
+
+
+def test_requests_are_validated_and_quotas_answered_over_http(emulator):
+    sm = boto3.client("sagemaker")
+    # botocore's client-side validation has no maximum; AWS's (and the emulator's) has.
+    with pytest.raises(ClientError) as err:
+        sm.list_models(MaxResults=101)
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert (
+        "Value '101' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100"
+        in (err.value.response["Error"]["Message"])
+    )
+    sq = boto3.client("service-quotas")
+    lam = sq.get_service_quota(ServiceCode="lambda", QuotaCode="L-B99A9384")["Quota"]
+    assert (lam["QuotaName"], lam["Value"]) == ("Concurrent executions", 10)
+    with pytest.raises(ClientError) as err:
+        sm.create_endpoint_config(
+            EndpointConfigName="too-many",
+            ProductionVariants=[
+                {"VariantName": "v", "ModelName": "m", "InstanceType": "ml.x.huge", "InitialInstanceCount": 1}
+            ],
+        )
+    assert "Member must satisfy enum value set" in err.value.response["Error"]["Message"]

@@ -116,20 +116,23 @@ def stub_chain(
         ("Context", "PipelineExecution", False),
         ("Context", "Endpoint", False),
     ]
-    vertices, edges = [{"Arn": PKG, "Type": "Model", "LineageType": "Artifact"}], []
+    # Lineage holds the package as the artifact SageMaker keeps for it (SourceUri = its ARN).
+    start = arn("artifact", "package")
+    sm.add_response("list_artifacts", {"ArtifactSummaries": [{"ArtifactArn": start}]}, {"SourceUri": PKG})
+    vertices, edges = [{"Arn": start, "Type": "Model", "LineageType": "Artifact"}], []
     for i, (lineage_type, vertex_type, into) in enumerate(types):
         kind = {"Artifact": "artifact", "Action": "action", "Context": "context"}[lineage_type]
         v = arn(kind, f"v{i}")
         vertices.append({"Arn": v, "Type": vertex_type, "LineageType": lineage_type})
         edges.append(
-            {"SourceArn": v, "DestinationArn": PKG, "AssociationType": "ContributedTo"}
+            {"SourceArn": v, "DestinationArn": start, "AssociationType": "ContributedTo"}
             if into
-            else {"SourceArn": PKG, "DestinationArn": v, "AssociationType": "ContributedTo"}
+            else {"SourceArn": start, "DestinationArn": v, "AssociationType": "ContributedTo"}
         )
     sm.add_response(
         "query_lineage",
         {"Vertices": vertices, "Edges": edges},
-        {"StartArns": [PKG], "Direction": "Both", "IncludeEdges": True, "MaxDepth": 1},
+        {"StartArns": [start], "Direction": "Both", "IncludeEdges": True, "MaxDepth": 1},
     )
     endpoint_ctx = [v["Arn"] for v in vertices if v["Type"] == "Endpoint"]
     sm.add_response(

@@ -25,6 +25,7 @@ def test_default_config_loads():
         ("recommender.safety_factor=0", "less than or equal|greater than"),
         ("recommender.peak_requests_per_second=-5", "recommender.peak_requests_per_second"),
         ("deploy.endpoint_name=bad_name", "EndpointName"),
+        ("deploy.endpoint_name=Rtb-Bid-Filter", "lowercase endpoint name"),
         ("registry.model_package_group=has spaces", "EntityName"),
         ("aws.role_arn=arn:aws:iam::12:role/x", "RoleArn"),
         ("aws.bucket=Bad_Bucket", "S3 bucket name"),

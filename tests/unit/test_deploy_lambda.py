@@ -709,10 +709,73 @@ def test_update_request_with_stubber():
         s.add_response("create_context", {"ContextArn": ctx}, {
             "ContextName": f"endpoint-{ENDPOINT}", "ContextType": "Endpoint", "Source": {"SourceUri": endpoint["EndpointArn"]},
         })  # fmt: skip
-        s.add_response("list_associations", {"AssociationSummaries": []}, {"SourceArn": v2, "DestinationArn": ctx})
-        s.add_response("add_association", {"SourceArn": v2, "DestinationArn": ctx},
-                       {"SourceArn": v2, "DestinationArn": ctx, "AssociationType": "ContributedTo"})  # fmt: skip
+        art = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:artifact/v2"  # SageMaker's artifact for the package
+        s.add_response("list_artifacts", {"ArtifactSummaries": [{"ArtifactArn": art}]}, {"SourceUri": v2})
+        s.add_response("list_associations", {"AssociationSummaries": []}, {"SourceArn": art, "DestinationArn": ctx})
+        s.add_response("add_association", {"SourceArn": art, "DestinationArn": ctx},
+                       {"SourceArn": art, "DestinationArn": ctx, "AssociationType": "ContributedTo"})  # fmt: skip
         out = Deployer(settings, sm, aas, cw).deploy(v2)
         assert out.action == "updated"
         for stub in (s, a, c):
             stub.assert_no_pending_responses()
+
+
+# --- two deliveries at once (no reserved concurrency) -------------------------------------------
+
+
+def deliveries_at_once(aws, monkeypatch, winner: int) -> None:
+    """The next delivery reads the endpoint's state, then the `winner` delivery runs to its end
+    before it acts (as two invocations running at once would); SageMaker then shows the
+    endpoint Creating, as it would for minutes."""
+    from moto.sagemaker.models import sagemaker_backends
+
+    from deploy_lambda import resources
+
+    real = resources.describe_endpoint
+    first = [True]
+
+    def stale(sm, name):
+        seen = real(sm, name)
+        if first[0]:
+            first[0] = False
+            assert handler(approval_event(winner), CONTEXT)["action"] == "created"
+            sagemaker_backends[ACCOUNT][REGION].endpoints[ENDPOINT].endpoint_status = "Creating"
+        return seen
+
+    monkeypatch.setattr(resources, "describe_endpoint", stale)
+
+
+def test_the_same_approval_delivered_twice_at_once_deploys_once(aws, monkeypatch):
+    add_version(aws)
+    deliveries_at_once(aws, monkeypatch, winner=1)
+    assert handler(approval_event(1), CONTEXT)["action"] == "unchanged"
+    assert len(aws.sm.list_endpoints()["Endpoints"]) == 1
+    assert len(aws.sm.list_models()["Models"]) == 1
+
+
+def test_another_approval_delivered_at_once_finds_the_endpoint_busy(aws, monkeypatch):
+    add_version(aws)
+    add_version(aws)
+    deliveries_at_once(aws, monkeypatch, winner=1)
+    with pytest.raises(EndpointBusy, match="is Creating; retry later"):
+        handler(approval_event(2), CONTEXT)
+    assert serving_config(aws) == resource_name(ENDPOINT, GROUP, 1)
+
+
+def test_a_foreign_config_the_role_may_not_read_is_reported_as_denied(aws, monkeypatch):
+    """AccessDenied is not "not found": deploying over a config nobody here can read is refused."""
+    add_version(aws)
+    add_version(aws)
+    handler(approval_event(1), CONTEXT)
+    aws.sm.create_endpoint_config(
+        EndpointConfigName="someone-elses",
+        ProductionVariants=[{"VariantName": "AllTraffic", "ModelName": resource_name(ENDPOINT, GROUP, 1),
+                             "InstanceType": "ml.c6i.large", "InitialInstanceCount": 1}],
+    )  # fmt: skip
+    aws.sm.update_endpoint(EndpointName=ENDPOINT, EndpointConfigName="someone-elses")
+    user = f"arn:aws:sts::{ACCOUNT}:assumed-role/deploy/fn"
+    denied = f"User: {user} is not authorized to perform: sagemaker:DescribeEndpointConfig on resource: someone-elses"
+    inject(monkeypatch, "DescribeEndpointConfig", "AccessDeniedException", denied)
+    with pytest.raises(NotDeployable, match="serves endpoint config someone-elses, which this function's role may"):
+        handler(approval_event(2), CONTEXT)
+    assert serving_config(aws) == "someone-elses"

@@ -19,3 +19,18 @@ def test_a_projection_scales_the_measured_worker_by_vcpus_and_prices_it():
     assert m.endpoint_metrics() == {"MaxInvocations": 60_000, "ModelLatency": 3}
     with pytest.raises(prices.UnknownInstanceType):
         project(m, "ml.c5.huge")
+
+
+def test_a_custom_load_test_takes_p95_thresholds_only():
+    import pytest
+
+    from emulator.protocol import ApiError
+    from emulator.recommender.jobs import Recommender
+
+    request = {
+        "JobName": "j",
+        "InputConfig": {"TrafficPattern": {"TrafficType": "PHASES", "Phases": []}},
+        "StoppingConditions": {"ModelLatencyThresholds": [{"Percentile": "P99", "ValueInMilliseconds": 20}]},
+    }
+    with pytest.raises(ApiError, match="percentile' failed to satisfy constraint: custom load tests"):
+        Recommender(None).create(request)

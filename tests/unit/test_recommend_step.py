@@ -56,7 +56,7 @@ def lineage(stub: Stubber, job: str) -> None:
     stub.add_response(
         "list_artifacts",
         {"ArtifactSummaries": []},
-        {"SourceUri": "s3://bucket/inputs/abc/model.tar.gz", "ArtifactType": "Model"},
+        {"SourceUri": "s3://bucket/inputs/abc/model.tar.gz"},
     )
     stub.add_response(
         "create_artifact",
@@ -74,7 +74,7 @@ def lineage(stub: Stubber, job: str) -> None:
     stub.add_response(
         "list_artifacts",
         {"ArtifactSummaries": []},
-        {"SourceUri": "s3://bucket/inputs/def/payload.tar.gz", "ArtifactType": "SamplePayload"},
+        {"SourceUri": "s3://bucket/inputs/def/payload.tar.gz"},
     )
     stub.add_response(
         "create_artifact",
@@ -98,7 +98,10 @@ def lineage(stub: Stubber, job: str) -> None:
             "Properties": ANY,
         },
     )
-    for src, dst in ((art, ARN), (pay, act), (act, ARN)):
+    # The package is linked through the artifact SageMaker keeps for it (SourceUri = its ARN).
+    pkg = "arn:aws:sagemaker:us-east-1:111122223333:artifact/pkg1"
+    stub.add_response("list_artifacts", {"ArtifactSummaries": [{"ArtifactArn": pkg}]}, {"SourceUri": ARN})
+    for src, dst in ((art, pkg), (pay, act), (act, pkg)):
         stub.add_response("list_associations", {"AssociationSummaries": []}, {"SourceArn": src, "DestinationArn": dst})
         stub.add_response(
             "add_association",
@@ -139,9 +142,25 @@ def sm():
         stub.assert_no_pending_responses()
 
 
-def _run(sm, a):
+def service_quotas(value: float = 20.0):
+    """Service Quotas answering every real-time type's `for endpoint usage` quota (AWS's shape)."""
+    from model_registry.instance_types import realtime_instance_types
+
+    sq = boto3.client("service-quotas", region_name="us-east-1")
+    stub = Stubber(sq)
+    quotas = [
+        {"ServiceCode": "sagemaker", "QuotaCode": f"L-{i:08X}", "QuotaName": f"{t} for endpoint usage", "Value": value}
+        for i, t in enumerate(sorted(realtime_instance_types()))
+    ]
+    stub.add_response("list_service_quotas", {"Quotas": quotas}, {"ServiceCode": "sagemaker"})
+    stub.activate()
+    return sq
+
+
+def _run(sm, a, sq=None):
     out = io.StringIO()
-    decision = recommend.run(a, sm, out=out, sleep=lambda s: None)
+    # The fixtures plan 92 instances at peak: an account whose quota was raised for that.
+    decision = recommend.run(a, sm, out=out, sleep=lambda s: None, sq=sq or service_quotas(200.0))
     return decision, out.getvalue()
 
 
@@ -260,14 +279,13 @@ def test_advanced_job_request_shape(sm, tmp_path):
                 ],
                 "TrafficPattern": {
                     "TrafficType": "PHASES",
-                    "Phases": [{"InitialNumberOfUsers": 1, "SpawnRate": 2, "DurationInSeconds": 120}],
+                    # Two new users a second, in the API's unit (users per minute).
+                    "Phases": [{"InitialNumberOfUsers": 1, "SpawnRate": 120, "DurationInSeconds": 120}],
                 },
                 "ResourceLimit": {"MaxNumberOfTests": 4, "MaxParallelOfTests": 4},
             },
-            "StoppingConditions": {
-                "MaxInvocations": 3_000_000,
-                "ModelLatencyThresholds": [{"Percentile": "P99", "ValueInMilliseconds": 20}],
-            },
+            # P95 only for a custom load test; no fleet-wide MaxInvocations for one endpoint under test.
+            "StoppingConditions": {"ModelLatencyThresholds": [{"Percentile": "P95", "ValueInMilliseconds": 20}]},
         },
     )
     stub.add_response("describe_inference_recommendations_job", job_response("ir_job_advanced.json"))
@@ -323,3 +341,58 @@ def test_overrunning_job_is_stopped(sm, tmp_path):
 def test_job_name_fits_the_api_limit():
     name = ir_job.job_name("g" * 63, 12345, "Advanced")
     assert len(name) <= 64 and name.endswith("-v12345-advanced")
+
+
+def followed_job(sm, captured: dict) -> None:
+    """A retried step following its completed job to the metadata write."""
+    sm.meta.events.register(
+        "before-parameter-build.sagemaker.UpdateModelPackage", lambda params, **_: captured.update(params)
+    )
+    sm.stub.add_response("describe_model_package", package())
+    sm.stub.add_response("describe_inference_recommendations_job", job_response("ir_job_default.json"))
+    sm.stub.add_response("describe_inference_recommendations_job", job_response("ir_job_default.json"))
+    sm.stub.add_response("get_scaling_configuration_recommendation", {})
+    sm.stub.add_response("update_model_package", {"ModelPackageArn": ARN})
+    lineage(sm.stub, "rtb-bid-filter-v3-default")
+
+
+def test_a_plan_above_the_account_s_instance_quota_fails_the_gate(sm, tmp_path):
+    followed_job(sm, {})
+    decision, printed = _run(sm, args(tmp_path), sq=service_quotas(20.0))
+    assert not decision.passed
+    assert decision.reason == (
+        "peak load needs 92 x ml.c6i.large, above the account's quota 'ml.c6i.large for endpoint usage' of 20;"
+        " request an increase in Service Quotas"
+    )
+    assert "gate: failed" in printed
+
+
+def test_autoscaling_is_planned_within_the_quota(sm, tmp_path):
+    captured: dict = {}
+    followed_job(sm, captured)
+    decision, _ = _run(sm, args(tmp_path), sq=service_quotas(100.0))
+    assert decision.passed, decision.reason
+    rec = Recommendation.from_properties(ARN, captured["CustomerMetadataProperties"])
+    assert (rec.recommended_instance_count, rec.max_instance_count) == (92, 100)
+
+
+def test_an_unreadable_quota_fails_the_gate_saying_why(sm, tmp_path):
+    followed_job(sm, {})
+    sq = boto3.client("service-quotas", region_name="us-east-1")
+    stub = Stubber(sq)
+    stub.add_client_error("list_service_quotas", "AccessDeniedException", "not authorized", 400)
+    stub.activate()
+    decision, _ = _run(sm, args(tmp_path), sq=sq)
+    assert not decision.passed
+    assert decision.reason == (
+        "the plan could not be checked against the account's quota 'ml.c6i.large for endpoint usage':"
+        " Service Quotas answered AccessDeniedException"
+    )
+
+
+def test_usable_types_come_from_the_account_not_the_image_s_botocore(sm, tmp_path, monkeypatch):
+    """The scikit-learn 1.4-2 image's botocore predates ml.c6i.*: its list must not drop them."""
+    monkeypatch.setattr(recommend, "realtime_instance_types", lambda: frozenset({"ml.m5.large", "ml.c5.large"}))
+    followed_job(sm, {})
+    decision, _ = _run(sm, args(tmp_path))
+    assert decision.passed and decision.choice.instance_type == "ml.c6i.large"

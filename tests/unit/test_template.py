@@ -2,6 +2,7 @@
 matches exactly the events it should (evaluated by moto's EventBridge, fed real-shaped events)."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -63,12 +64,28 @@ def test_no_wildcard_sagemaker_actions_and_passrole_is_scoped():
             # Actions with no resource-level permissions can only be granted on "*".
             assert set(actions) <= {
                 "sagemaker:ListModelPackages",
+                "sagemaker:ListArtifacts",
                 "sagemaker:ListContexts",
                 "sagemaker:ListAssociations",
             }, st["Sid"]
     passrole = next(s for s in statements if s["Action"] == "iam:PassRole")
     assert passrole["Resource"] == {"Ref": "SageMakerExecutionRoleArn"}
     assert passrole["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+def test_associations_are_granted_on_lineage_entities_only():
+    """AddAssociation joins artifacts, actions and contexts (its AssociationEntityArn pattern),
+    so granting it on a model package would only hide that the link goes nowhere."""
+    statements = template()["Resources"]["DeployFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"][
+        "Statement"
+    ]
+    granted = [
+        str(r)
+        for st in statements
+        if "sagemaker:AddAssociation" in st["Action"]
+        for r in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])
+    ]
+    assert granted and all(re.search(r":(artifact|action|context)/", r) for r in granted), granted
 
 
 # Each numeric stack parameter and the bound the config and the Lambda's settings read.
@@ -157,3 +174,9 @@ def test_endpoint_rule_matches_only_the_endpoint_in_service(moto_aws):
     creating = _tagged(in_service_event(), "creating")
     creating["detail"]["EndpointStatus"] = "CREATING"
     assert _matches(pattern, [*_candidates(), creating]) == ["endpoint"]
+
+
+def test_endpoint_names_with_capitals_are_refused_by_the_template():
+    pattern = template()["Parameters"]["EndpointName"]["AllowedPattern"]
+    assert re.fullmatch(pattern, "rtb-bid-filter")
+    assert not re.fullmatch(pattern, "RTB-Bid-Filter")
