@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 
+from model_registry.errors import UserError
+
 DEFAULT_MAX_BYTES = 1024**3
 MAX_BYTES_ENV = "RTB_MLOPS_ARTIFACT_MAX_BYTES"
 
@@ -39,7 +41,7 @@ def parse_size(text: str) -> int:
     match = _SIZE.fullmatch(text)
     unit = match.group(2).lower() if match else None
     if unit not in _UNITS or int(match.group(1)) == 0:
-        raise ValueError(f"{text[:QUOTE_CHARS]!r} is not a size: expected bytes, e.g. 1073741824 or 1GiB")
+        raise UserError(f"{text[:QUOTE_CHARS]!r} is not a size: expected bytes, e.g. 1073741824 or 1GiB")
     return int(match.group(1)) * _UNITS[unit]
 
 
@@ -50,8 +52,8 @@ def max_bytes_from_env() -> int:
         return DEFAULT_MAX_BYTES
     try:
         return parse_size(text)
-    except ValueError as exc:
-        raise ValueError(f"{MAX_BYTES_ENV}: {exc}") from None
+    except UserError as exc:
+        raise UserError(f"{MAX_BYTES_ENV}: {exc}") from None
 
 
 def size_text(size: int) -> str:
