@@ -8,6 +8,7 @@ before anything walks it.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -31,6 +32,16 @@ class _Loader(yaml.SafeLoader):
                 mark = self.peek_event().start_mark
                 raise TooManyAliases(f"more than {MAX_ALIASES} aliases (at line {mark.line + 1}); expand them")
         return super().compose_node(parent, index)
+
+
+# PyYAML follows YAML 1.1, where `1e-15` (no dot) is a string; YAML 1.2 and JSON read it as
+# a number, and so does a person writing a cost ceiling. (The configuration's numeric fields
+# are strict, so a string there would be refused.)
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)[eE][-+]?[0-9]+$"),
+    list("-+.0123456789"),
+)
 
 
 def load(text: str) -> Any:

@@ -121,6 +121,11 @@ def test_a_billion_laughs_is_refused_quickly(tmp_path):
     assert time.monotonic() - started < 2
 
 
+def test_exponents_without_a_dot_are_numbers():
+    cfg = load_config(CONFIG, ["recommender.max_cost_per_inference=1e-15"], environ={})
+    assert cfg.recommender.max_cost_per_inference == 1e-15
+
+
 def test_a_few_aliases_still_work(tmp_path):
     text = CONFIG.read_text().replace("max_latency_ms: 20", "max_latency_ms: &sla 20")
     assert text != CONFIG.read_text()
