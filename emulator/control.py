@@ -12,10 +12,10 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from emulator.context import DUMMY_CREDENTIALS
 from emulator.server import HOST
 
 DEFAULT_PORT = 4599
+PERSON_FILE = "person-credentials.json"  # written by the emulator into its work folder
 
 
 def state_dir() -> Path:
@@ -29,9 +29,15 @@ class Running:
     work_dir: str
     log: str
     started: float
+    # The CLI user the emulator made for the person (emulator.iam.principals.create_person).
+    credentials: dict[str, str]
+
+    def environment(self) -> dict[str, str]:
+        """What a process calling the emulator as the person needs."""
+        return {"AWS_ENDPOINT_URL": self.url, **self.credentials}
 
     def exports(self, region: str = "us-east-1") -> str:
-        env = {"AWS_ENDPOINT_URL": self.url, **DUMMY_CREDENTIALS, "AWS_DEFAULT_REGION": region}
+        env = {**self.environment(), "AWS_DEFAULT_REGION": region}
         return "\n".join(f"export {k}={v}" for k, v in env.items())
 
 
@@ -92,7 +98,8 @@ def up(port: int = DEFAULT_PORT, home: Path | None = None, timeout: float = 60.0
             tail = log.read_text(errors="replace").splitlines()[-5:]
             raise RuntimeError(f"the emulator did not start on {url}: " + " | ".join(tail))
         time.sleep(0.2)
-    running = Running(proc.pid, url, str(work), str(log), time.time())
+    credentials = json.loads((work / PERSON_FILE).read_text())
+    running = Running(proc.pid, url, str(work), str(log), time.time(), credentials)
     (home / "emulator.json").write_text(json.dumps(asdict(running)))
     return running, True
 

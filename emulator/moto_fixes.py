@@ -25,6 +25,7 @@ from moto.core.utils import utcnow
 from moto.sagemaker import models, responses
 from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 
+from emulator.iam import principals
 from model_registry.instance_types import realtime_instance_types
 
 # CustomerMetadataValue / Key in the API model: letters, numbers, separators and _.:/=+-@
@@ -86,6 +87,9 @@ def _update_model_package(
     package.remove_customer_metadata_property(customer_metadata_properties_to_remove)
     package.add_additional_inference_specifications(additional_inference_specifications_to_add)
     package.modifications_done()
+    caller = principals.current()
+    if caller is not None:
+        package.last_modified_by = principals.user_context(caller)
     if model_approval_status is not None and model_approval_status != previous:
         for listener in list(_listeners):
             listener(package, previous)
@@ -99,7 +103,12 @@ def _create_model_package(self: models.SageMakerModelBackend, *args: Any, **kwar
     props = kwargs.get("customer_metadata_properties")
     if props:
         _check_metadata(props)
-    return _original_create(self, *args, **kwargs)
+    arn = _original_create(self, *args, **kwargs)
+    caller = principals.current()
+    if caller is not None:
+        package = self.model_packages[self.model_package_name_mapping.get(arn, arn)]
+        package.created_by = package.last_modified_by = principals.user_context(caller)
+    return arn
 
 
 def _validate_instance_type(self: Any, instance_type: str) -> None:

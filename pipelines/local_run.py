@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from emulator.context import ACCOUNT, DUMMY_CREDENTIALS
+from emulator.context import ACCOUNT
 from model_registry.aws import client
 from model_registry.names import VARIANT, scaling_resource_id
 from pipelines.config import PipelineConfig, load_config
@@ -93,7 +93,7 @@ def run_local(
     cfg = load_config(config_path, [*LOCAL_OVERRIDES, *overrides])
     with _phase(run, "emulator start", out):
         running, started = control.up(port)
-        os.environ.update(AWS_ENDPOINT_URL=running.url, AWS_DEFAULT_REGION=cfg.aws.region, **DUMMY_CREDENTIALS)
+        os.environ.update(AWS_DEFAULT_REGION=cfg.aws.region, **running.environment())
         print(f"emulator {'started' if started else 'already running'} at {running.url}", file=out)
     try:
         with _phase(run, "deploy Lambda stack", out):

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from emulator.context import DUMMY_CREDENTIALS
 from tests.conftest import REPO
 
 CONFIG = str(REPO / "config" / "pipeline.yaml")
@@ -30,7 +29,7 @@ def emulator(tmp_path_factory):
     # Two seconds of load per environment: real measurements, kept short for the suite.
     os.environ["RTB_MLOPS_EMULATOR_LOADTEST_SECONDS"] = "2"
     running, _ = control.up(free_port(), home)
-    os.environ.update(AWS_ENDPOINT_URL=running.url, AWS_DEFAULT_REGION="us-east-1", **DUMMY_CREDENTIALS)
+    os.environ.update(AWS_DEFAULT_REGION="us-east-1", **running.environment())
     yield running
     control.down(home)
     os.environ.clear()
@@ -40,7 +39,7 @@ def emulator(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def aws_env(emulator):
     """Overrides the unit tests' fixture: here AWS is the emulator."""
-    os.environ.update(AWS_ENDPOINT_URL=emulator.url, **DUMMY_CREDENTIALS)
+    os.environ.update(emulator.environment())
     from model_registry.aws import forget_clients
 
     forget_clients()
