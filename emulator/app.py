@@ -100,7 +100,12 @@ class Emulator:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/_emulator/health":
-            health = {"status": "ok", "uptime": time.time() - self.started, "iam_denials": self.iam.denials}
+            health = {
+                "status": "ok",
+                "uptime": time.time() - self.started,
+                "iam_denials": self.iam.denials,
+                "iam_denied": list(self.iam.recent),
+            }
             return self._reply(start_response, *json_response(health))
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""

@@ -49,6 +49,12 @@ def _healthy(url: str) -> bool:
         return False
 
 
+def denials(url: str) -> list[str]:
+    """What the emulator's IAM refused since it started (the last ones), as AWS worded it."""
+    with urllib.request.urlopen(f"{url}/_emulator/health", timeout=5) as r:  # noqa: S310 - our own 127.0.0.1 URL
+        return json.loads(r.read()).get("iam_denied", [])
+
+
 def _alive(pid: int) -> bool:
     try:
         # Reap it if it is our own child that has exited (a zombie still answers kill 0).

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+from collections import deque
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
@@ -44,6 +45,7 @@ class Enforcer:
         self.account = account
         self.enabled = os.environ.get(SWITCH, "on") != "off" if enabled is None else enabled
         self.denials = 0
+        self.recent: deque[str] = deque(maxlen=20)  # the last refusals' messages, for the run's summary
         self._lock = threading.Lock()
 
     def authorize(self, environ: dict, body: bytes) -> Refusal | None:
@@ -82,6 +84,7 @@ class Enforcer:
     def _refuse(self, refusal: Refusal, what: str) -> Refusal:
         with self._lock:
             self.denials += 1
+            self.recent.append(what)
         log.warning("iam: denied: %s", what)
         return refusal
 
