@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 
 from emulator.iam import on_behalf, principals, requests
 from emulator.iam.catalog import UnknownAction
-from emulator.iam.policy import Check, Effect
+from emulator.iam.policy import Check, Effect, denial_message
 
 log = logging.getLogger("rtb_mlops.emulator.iam")
 SWITCH = "RTB_MLOPS_EMULATOR_IAM"  # "off" only to debug a flow without authorisation
@@ -29,15 +29,6 @@ class Refusal:
     code: str
     message: str
     protocol: str
-
-
-def _message(principal: str, check: Check, effect: Effect) -> str:
-    why = (
-        "with an explicit deny in an identity-based policy"
-        if effect is Effect.DENY
-        else f"because no identity-based policy allows the {check.action} action"
-    )
-    return f"User: {principal} is not authorized to perform: {check.action} on resource: {check.resource} {why}"
 
 
 class Enforcer:
@@ -76,7 +67,7 @@ class Enforcer:
         for check in wanted + on_behalf.checks(request, self.account, context):
             effect = principals.allows(caller, check)
             if effect is not Effect.ALLOW:
-                message = _message(caller.arn, check, effect)
+                message = denial_message(caller.arn, check, effect)
                 return self._refuse(Refusal("AccessDeniedException", message, request.protocol), message)
         on_behalf.after_success(request, self.account)
         return None

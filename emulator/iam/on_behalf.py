@@ -16,7 +16,8 @@ import uuid
 from moto.iam.models import iam_backends
 from moto.sagemaker.models import sagemaker_backends
 
-from emulator.iam.policy import Check
+from emulator.iam import principals
+from emulator.iam.policy import Check, Effect, denial_message
 from emulator.iam.requests import Request
 
 SLR_SERVICE = "sagemaker.application-autoscaling.amazonaws.com"
@@ -123,3 +124,32 @@ def after_success(request: Request, account: str) -> None:
         iam_backends[account]["aws"].create_role(
             SLR_NAME, json.dumps(trust), f"/aws-service-role/{SLR_SERVICE}/", None, "", [], None, SLR_SERVICE
         )
+
+
+def s3_object_arn(uri: str) -> str:
+    return "arn:aws:s3:::" + uri.removeprefix("s3://")
+
+
+def ecr_repository_arn(image: str) -> str:
+    """arn:aws:ecr:REGION:ACCOUNT:repository/NAME for ACCOUNT.dkr.ecr.REGION.amazonaws.com/NAME:TAG."""
+    registry, _, path = image.partition("/")
+    account, _, rest = registry.partition(".dkr.ecr.")
+    region = rest.split(".")[0]
+    return f"arn:aws:ecr:{region}:{account}:repository/{path.split('@')[0].split(':')[0]}"
+
+
+def refused_to_role(role_arn: str, session: str, wanted: list[Check], account: str, region: str) -> str | None:
+    """What SageMaker, acting as `role_arn` (a job's role), would be refused; None if nothing.
+
+    A job's containers pull their image and read their model data and payloads with the role
+    passed to the job (SageMaker Developer Guide, "How to use SageMaker AI execution roles")."""
+    try:
+        creds = principals.assume(role_arn, "sagemaker.amazonaws.com", session[:64], account, region)
+    except principals.NotTrusted as exc:
+        return str(exc)
+    role = principals.resolve(creds.access_key_id, creds.session_token, account)
+    for check in wanted:
+        effect = principals.allows(role, check)
+        if effect is not Effect.ALLOW:
+            return denial_message(role.arn, check, effect)
+    return None

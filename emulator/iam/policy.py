@@ -125,3 +125,13 @@ def evaluate(documents: list[str | dict], check: Check) -> Effect:
                 return Effect.DENY
             allowed = allowed or statement.get("Effect") == "Allow"
     return Effect.ALLOW if allowed else Effect.IMPLICIT_DENY
+
+
+def denial_message(principal: str, check: Check, effect: Effect) -> str:
+    """As AWS words an AccessDenied."""
+    why = (
+        "with an explicit deny in an identity-based policy"
+        if effect is Effect.DENY
+        else f"because no identity-based policy allows the {check.action} action"
+    )
+    return f"User: {principal} is not authorized to perform: {check.action} on resource: {check.resource} {why}"

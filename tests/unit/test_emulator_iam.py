@@ -172,3 +172,28 @@ def test_a_service_may_assume_only_a_role_that_trusts_it(moto_aws):
     arn = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=json.dumps(LAMBDA_TRUST))["Role"]["Arn"]
     with pytest.raises(principals.NotTrusted, match="sagemaker.amazonaws.com"):
         principals.assume(arn, "sagemaker.amazonaws.com", "s", ACCOUNT, REGION)
+
+
+def test_a_job_reads_its_model_and_pulls_its_image_as_the_role_it_was_given(moto_aws):
+    from emulator.iam import on_behalf
+
+    trust = {
+        **LAMBDA_TRUST,
+        "Statement": [{**LAMBDA_TRUST["Statement"][0], "Principal": {"Service": "sagemaker.amazonaws.com"}}],
+    }
+    iam = boto3.client("iam")
+    arn = iam.create_role(RoleName="exec", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    reads = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::bucket/rtb-mlops/*"}
+    iam.put_role_policy(RoleName="exec", PolicyName="p", PolicyDocument=json.dumps(_doc(reads)))
+    image = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5"
+    wanted = [
+        Check("s3:GetObject", on_behalf.s3_object_arn("s3://bucket/rtb-mlops/inputs/model.tar.gz")),
+        Check("ecr:BatchGetImage", on_behalf.ecr_repository_arn(image)),
+    ]
+    refused = on_behalf.refused_to_role(arn, "job", wanted, ACCOUNT, REGION)
+    assert refused is not None
+    assert refused.endswith(
+        "ecr:BatchGetImage on resource: arn:aws:ecr:us-east-1:683313688378:repository/sagemaker-xgboost"
+        " because no identity-based policy allows the ecr:BatchGetImage action"
+    )
+    assert on_behalf.refused_to_role(arn, "job", wanted[:1], ACCOUNT, REGION) is None
