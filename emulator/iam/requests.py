@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 import botocore.session
+from botocore.exceptions import UnknownServiceError
 
 from emulator.iam import catalog
 from emulator.iam.policy import Check
@@ -102,7 +103,8 @@ def _s3(method: str, path: str, query: str) -> tuple[str, dict[str, Any]]:
     if "location" in parse_qs(query, keep_blank_values=True):
         return "GetBucketLocation", params
     # HeadBucket and ListObjects(V2) are both authorised as s3:ListBucket.
-    return "ListBucket", params
+    prefix = parse_qs(query).get("prefix")
+    return "ListBucket", params | ({"prefix": prefix[0]} if prefix else {})
 
 
 @cache
@@ -121,7 +123,7 @@ def _rest(service: str, method: str, path: str) -> tuple[str, dict[str, Any]]:
     """A REST-JSON operation (Lambda) found by its method and path in botocore's model."""
     try:
         routes = _routes(service)
-    except Exception:  # botocore has no model by that name
+    except UnknownServiceError:
         return "Unknown", {}
     for verb, regex, name in routes:
         match = regex.match(path)
@@ -199,6 +201,7 @@ def _condition_keys(request: Request) -> dict[str, list[str]]:
         ("application-autoscaling:service-namespace", "ServiceNamespace"),
         ("application-autoscaling:scalable-dimension", "ScalableDimension"),
         ("iam:AWSServiceName", "AWSServiceName"),
+        ("s3:prefix", "prefix"),
     ):
         if isinstance(p.get(param), str):
             keys[key] = [p[param]]

@@ -197,3 +197,60 @@ def test_a_job_reads_its_model_and_pulls_its_image_as_the_role_it_was_given(moto
         " because no identity-based policy allows the ecr:BatchGetImage action"
     )
     assert on_behalf.refused_to_role(arn, "job", wanted[:1], ACCOUNT, REGION) is None
+
+
+def _signed(service: str, method: str, path: str, query: str = "") -> dict:
+    auth = f"AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261130/{REGION}/{service}/aws4_request, SignedHeaders=host"
+    return {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": query, "HTTP_AUTHORIZATION": auth}
+
+
+@pytest.mark.parametrize(
+    ("environ", "body", "action", "resource"),
+    [
+        (
+            _signed("s3", "PUT", "/bucket/rtb-mlops/code/x.zip"),
+            b"",
+            "s3:PutObject",
+            "arn:aws:s3:::bucket/rtb-mlops/code/x.zip",
+        ),
+        (_signed("s3", "HEAD", "/bucket"), b"", "s3:ListBucket", "arn:aws:s3:::bucket"),
+        (
+            _signed("lambda", "POST", "/2015-03-31/functions/rtb-deploy/invocations"),
+            b"{}",
+            "lambda:InvokeFunction",
+            f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:rtb-deploy",
+        ),
+        (
+            _signed("iam", "POST", "/"),
+            b"Action=GetRole&RoleName=exec&Version=2010-05-08",
+            "iam:GetRole",
+            f"arn:aws:iam::{ACCOUNT}:role/exec",
+        ),
+        (
+            _signed("sagemaker", "POST", "/endpoints/Rtb/invocations"),
+            b"1,2",
+            "sagemaker:InvokeEndpoint",
+            f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/rtb",  # SageMaker ARNs are lowercase
+        ),
+    ],
+)
+def test_each_protocol_names_its_action_and_resource(environ, body, action, resource):
+    from emulator.iam import requests
+
+    request = requests.parse(environ, body)
+    (check,) = requests.checks(request, ACCOUNT, "arn:aws:iam::123456789012:user/me")
+    assert (check.action, check.resource) == (action, resource)
+
+
+def test_pass_role_is_checked_for_the_role_a_request_hands_over():
+    from emulator.iam import requests
+
+    role = f"arn:aws:iam::{ACCOUNT}:role/exec"
+    environ = {**_signed("sagemaker", "POST", "/"), "HTTP_X_AMZ_TARGET": "SageMaker.CreateModel"}
+    body = json.dumps({"ModelName": "m", "ExecutionRoleArn": role}).encode()
+    checks = requests.checks(requests.parse(environ, body), ACCOUNT, "me")
+    assert [(c.action, c.resource) for c in checks] == [
+        ("sagemaker:CreateModel", f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:model/m"),
+        ("iam:PassRole", role),
+    ]
+    assert checks[1].context["iam:PassedToService"] == ["sagemaker.amazonaws.com"]
