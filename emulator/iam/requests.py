@@ -151,6 +151,8 @@ def _values(placeholder: str, params: dict[str, Any]) -> list[str]:
             return value
     if placeholder == "QueueName" and isinstance(params.get("QueueUrl"), str):
         return [params["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]]
+    if placeholder == "EventBusName":
+        return ["default"]  # a request that names no bus is for the account's default bus
     if placeholder == "HashOfArtifactSource" and isinstance(params.get("Source"), dict):
         # SageMaker names an artifact by a hash of its source; policies name artifact/*.
         return [hashlib.sha256(json.dumps(params["Source"], sort_keys=True).encode()).hexdigest()[:32]]

@@ -8,6 +8,7 @@ import io
 import pytest
 
 from emulator import control
+from model_registry.aws import client
 from pipelines import stack
 from pipelines.commands.demo import summarise
 from pipelines.local_run import LocalRun, endpoint_ready, prepare_account, run_pipeline
@@ -29,6 +30,13 @@ def test_without_create_endpoint_config_the_approval_deploy_is_refused_naming_ac
     prepare_account(cfg)
     execution, _ = run_pipeline(cfg, io.StringIO())
     assert execution.status == "Succeeded", execution.failure_reason
+    # The gate approved it, as the pipeline's execution role (its Approve processing job).
+    sm = client("sagemaker", cfg.aws.region)
+    package = sm.list_model_packages(ModelPackageGroupName="iam-denied")["ModelPackageSummaryList"][0]
+    approver = sm.describe_model_package(ModelPackageName=package["ModelPackageArn"])["LastModifiedBy"]
+    assert approver["IamIdentity"]["Arn"].startswith(
+        "arn:aws:sts::123456789012:assumed-role/rtb-mlops-iam-denied/pipelines-"
+    )
 
     def refused() -> list[str]:
         return [m for m in control.denials(emulator.url) if "iam-denied" in m]
@@ -46,15 +54,16 @@ def test_without_create_endpoint_config_the_approval_deploy_is_refused_naming_ac
     assert "sagemaker:CreateEndpointConfig on resource: arn:aws:sagemaker" in out.getvalue()
 
 
-def test_the_package_records_who_created_and_who_approved_it(auto_flow):
-    from model_registry.aws import client
-
+def test_the_package_records_the_real_caller_role_or_person(auto_flow):
     cfg = auto_flow[0]
-    package = client("sagemaker", cfg.aws.region).list_model_packages(
-        ModelPackageGroupName=cfg.registry.model_package_group
-    )
-    arn = package["ModelPackageSummaryList"][0]["ModelPackageArn"]
-    d = client("sagemaker", cfg.aws.region).describe_model_package(ModelPackageName=arn)
+    sm = client("sagemaker", cfg.aws.region)
+    arn = sm.list_model_packages(ModelPackageGroupName=cfg.registry.model_package_group)["ModelPackageSummaryList"][0][
+        "ModelPackageArn"
+    ]
     role = f"arn:aws:sts::123456789012:assumed-role/rtb-mlops-{cfg.registry.model_package_group}/"
-    assert d["CreatedBy"]["IamIdentity"]["Arn"].startswith(role)  # the pipeline's RegisterModel step
-    assert d["LastModifiedBy"]["IamIdentity"]["Arn"].startswith(role + "pipelines-")  # the gate's Approve step
+    # The pipeline's RegisterModel step created it, as the pipeline's execution role.
+    assert sm.describe_model_package(ModelPackageName=arn)["CreatedBy"]["IamIdentity"]["Arn"].startswith(role)
+    # A person's change is recorded as theirs (the CLI's user, not moto's placeholder profile).
+    sm.update_model_package(ModelPackageArn=arn, ApprovalDescription="checked by a person")
+    modified = sm.describe_model_package(ModelPackageName=arn)["LastModifiedBy"]["IamIdentity"]
+    assert modified["Arn"] == "arn:aws:iam::123456789012:user/ml-engineer"
