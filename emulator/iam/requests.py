@@ -204,6 +204,7 @@ def _condition_keys(request: Request) -> dict[str, list[str]]:
         ("application-autoscaling:scalable-dimension", "ScalableDimension"),
         ("iam:AWSServiceName", "AWSServiceName"),
         ("s3:prefix", "prefix"),
+        ("cloudwatch:namespace", "Namespace"),
     ):
         if isinstance(p.get(param), str):
             keys[key] = [p[param]]

@@ -64,7 +64,7 @@ def test_pass_role_holds_to_the_service_it_is_passed_to():
     assert evaluate([doc], Check("iam:PassRole", "arn:aws:iam::1:role/exec")) is Effect.IMPLICIT_DENY
 
 
-def _deploy_role_statements(drop_sid: str | None = None) -> list[dict]:
+def _deploy_role_statements(drop_sid: str | None = None, kms: bool = False) -> list[dict]:
     """The deploy Lambda's role policy from the template, with the account's values filled in."""
     text = TEMPLATE.read_text()
     template = yaml.load(text, Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
@@ -86,7 +86,9 @@ def _deploy_role_statements(drop_sid: str | None = None) -> list[dict]:
             return [fill(v) for v in node]
         return node
 
-    statements = [fill(s) for s in role["Statement"] if isinstance(s, dict) and "Sid" in s]
+    # The conditional statements (!If) as CloudFormation resolves them with or without a key.
+    chosen = [s["If"][1] for s in role["Statement"] if "If" in s and kms]
+    statements = [fill(s) for s in role["Statement"] + chosen if isinstance(s, dict) and "Sid" in s]
     return [s for s in statements if s["Sid"] != drop_sid and s.get("Resource") is not None]
 
 
@@ -254,3 +256,24 @@ def test_pass_role_is_checked_for_the_role_a_request_hands_over():
         ("iam:PassRole", role),
     ]
     assert checks[1].context["iam:PassedToService"] == ["sagemaker.amazonaws.com"]
+
+
+def test_a_volume_key_needs_the_grant_sagemaker_makes_as_the_caller(deploy_role_caller):
+    config = {
+        "EndpointConfigName": "rtb-v1",
+        "ProductionVariants": [{"VariantName": "AllTraffic", "ModelName": "rtb-v1"}],
+        "KmsKeyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
+    }
+    key = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    without = deploy_role_caller(_deploy_role_statements())
+    refusal = Enforcer(ACCOUNT, enabled=True).authorize(
+        *_environ(without, "sagemaker", "SageMaker.CreateEndpointConfig", config)
+    )
+    assert refusal is not None and f"kms:CreateGrant on resource: {key}" in refusal.message
+    with_key = deploy_role_caller(_deploy_role_statements(kms=True))
+    assert (
+        Enforcer(ACCOUNT, enabled=True).authorize(
+            *_environ(with_key, "sagemaker", "SageMaker.CreateEndpointConfig", config)
+        )
+        is None
+    )
