@@ -106,7 +106,9 @@ def up(port: int = DEFAULT_PORT, home: Path | None = None, timeout: float = 60.0
         time.sleep(0.2)
     credentials = json.loads((work / PERSON_FILE).read_text())
     running = Running(proc.pid, url, str(work), str(log), time.time(), credentials)
-    (home / "emulator.json").write_text(json.dumps(asdict(running)))
+    state = home / "emulator.json"
+    state.touch(mode=0o600)  # it holds the person's access key
+    state.write_text(json.dumps(asdict(running)))
     return running, True
 
 
