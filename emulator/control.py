@@ -20,11 +20,11 @@ import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from emulator.context import DUMMY_CREDENTIALS
 from emulator.server import HOST
 from model_registry.errors import UserError
 
 DEFAULT_PORT = 4599
+PERSON_FILE = "person-credentials.json"  # written by the emulator into its work folder
 
 
 class EmulatorError(UserError):
@@ -48,9 +48,15 @@ class Running:
     work_dir: str
     log: str
     started: float
+    # The CLI user the emulator made for the person (emulator.iam.principals.create_person).
+    credentials: dict[str, str]
+
+    def environment(self) -> dict[str, str]:
+        """What a process calling the emulator as the person needs."""
+        return {"AWS_ENDPOINT_URL": self.url, **self.credentials}
 
     def exports(self, region: str = "us-east-1") -> str:
-        env = {"AWS_ENDPOINT_URL": self.url, **DUMMY_CREDENTIALS, "AWS_DEFAULT_REGION": region}
+        env = {**self.environment(), "AWS_DEFAULT_REGION": region}
         return "\n".join(f"export {k}={v}" for k, v in env.items())
 
 
@@ -60,6 +66,12 @@ def _healthy(url: str) -> bool:
             return r.status == 200
     except OSError:
         return False
+
+
+def denials(url: str) -> list[str]:
+    """What the emulator's IAM refused since it started (the last ones), as AWS worded it."""
+    with urllib.request.urlopen(f"{url}/_emulator/health", timeout=5) as r:  # noqa: S310 - our own 127.0.0.1 URL
+        return json.loads(r.read()).get("iam_denied", [])
 
 
 def _alive(pid: int) -> bool:
@@ -115,8 +127,11 @@ def up(port: int = DEFAULT_PORT, home: Path | None = None, timeout: float = 60.0
             tail = log.read_text(errors="replace").splitlines()[-5:]
             raise EmulatorError(f"the emulator did not start on {url}: " + " | ".join(tail))
         time.sleep(0.2)
-    running = Running(proc.pid, url, str(work), str(log), time.time())
-    (home / "emulator.json").write_text(json.dumps(asdict(running)))
+    credentials = json.loads((work / PERSON_FILE).read_text())
+    running = Running(proc.pid, url, str(work), str(log), time.time(), credentials)
+    state = home / "emulator.json"
+    state.touch(mode=0o600)  # it holds the person's access key
+    state.write_text(json.dumps(asdict(running)))
     return running, True
 
 

@@ -30,6 +30,7 @@ from moto.sqs.models import sqs_backends
 
 from emulator import lambda_logs
 from emulator.context import Context
+from emulator.iam import principals
 from serving.child import dies_with_parent
 
 log = logging.getLogger("rtb_mlops.emulator")
@@ -89,10 +90,15 @@ class Lambdas:
     def invoke(self, name_or_arn: str, event: dict, request_id: str) -> Invocation:
         fn = self._function(name_or_arn)
         code = self._unpack(fn)
+        try:
+            # As Lambda does: the function's role assumed, its temporary credentials in the environment.
+            role = principals.assume(fn.role, "lambda.amazonaws.com", fn.function_name, self.account, self.region)
+        except principals.NotTrusted as exc:
+            return Invocation(False, f"The role defined for the function cannot be assumed by Lambda: {exc}", "")
         env = {
             "PATH": "/usr/bin:/bin",
             **{k: str(v) for k, v in (fn.environment_vars or {}).items()},
-            **self.ctx.aws_environment(),
+            **self.ctx.aws_environment(role.environment()),
             "AWS_LAMBDA_FUNCTION_NAME": fn.function_name,
             "PYTHONPATH": str(code),
         }

@@ -27,6 +27,7 @@ from moto.sagemaker import models, responses
 from moto.sagemaker.exceptions import ResourceNotFound, ValidationError
 
 from emulator import tracking
+from emulator.iam import principals
 from model_registry.instance_types import realtime_instance_types
 
 # CustomerMetadataValue / Key in the API model: letters, numbers, separators and _.:/=+-@
@@ -88,6 +89,9 @@ def _update_model_package(
     package.remove_customer_metadata_property(customer_metadata_properties_to_remove)
     package.add_additional_inference_specifications(additional_inference_specifications_to_add)
     package.modifications_done()
+    caller = principals.current()
+    if caller is not None:
+        package.last_modified_by = principals.user_context(caller)
     if model_approval_status is not None and model_approval_status != previous:
         for listener in list(_listeners):
             listener(package, previous)
@@ -104,6 +108,10 @@ def _create_model_package(self: models.SageMakerModelBackend, *args: Any, **kwar
     if props:
         _check_metadata(props)
     arn = _original_create(self, *args, **kwargs)
+    caller = principals.current()
+    if caller is not None:
+        record = self.model_packages[self.model_package_name_mapping.get(arn, arn)]
+        record.created_by = record.last_modified_by = principals.user_context(caller)
     package = self.describe_model_package(arn).gen_response_object()
     group = self.model_package_groups.get(package.get("ModelPackageGroupName") or "")
     tracking.model_package(_stores(self)[0], package, group.arn if group else None)

@@ -62,6 +62,7 @@ class Execution:
     display_name: str
     parameters: dict[str, Any]
     definition: dict[str, Any]
+    role_arn: str
     status: str = "Executing"
     failure_reason: str = ""
     created: Any = field(default_factory=utcnow)
@@ -145,7 +146,13 @@ class PipelineEngine:
         exec_id = secrets.token_hex(6)
         arn = f"{pipeline.arn}/execution/{exec_id}"
         execution = Execution(
-            name, pipeline.arn, arn, params.get("PipelineExecutionDisplayName") or exec_id, values, definition
+            name,
+            pipeline.arn,
+            arn,
+            params.get("PipelineExecutionDisplayName") or exec_id,
+            values,
+            definition,
+            pipeline.role_arn,
         )
         self.executions[arn] = execution
         if token:
@@ -222,12 +229,16 @@ class PipelineEngine:
         admitted = [s["Name"] for s in e.definition.get("Steps", [])]
         done: set[str] = set()
         failure = ""
+        try:
+            role = pipeline_steps.execution_role(self.ctx, e.role_arn, f"SageMaker-{exec_id}")
+        except pipeline_steps.StepFailed as exc:
+            admitted, failure = [], str(exc)
         while not failure:
             ready = [n for n in admitted if n not in done and dependencies(steps[n]) <= done]
             if not ready or e.stop.is_set():
                 break
             for name in ready:
-                result, failure = self._run_step(e, steps[name], scope, exec_id)
+                result, failure = self._run_step(e, steps[name], scope, exec_id, role)
                 done.add(name)
                 if failure:
                     break
@@ -244,7 +255,9 @@ class PipelineEngine:
         e.modified = utcnow()
         log.info("pipeline execution %s %s%s", exec_id, e.status, f": {e.failure_reason}" if e.failure_reason else "")
 
-    def _run_step(self, e: Execution, step: dict, scope: Scope, exec_id: str) -> tuple[pipeline_steps.StepResult, str]:
+    def _run_step(
+        self, e: Execution, step: dict, scope: Scope, exec_id: str, role: pipeline_steps.Credentials
+    ) -> tuple[pipeline_steps.StepResult, str]:
         record = StepRecord(step["Name"], step["Type"])
         e.steps.append(record)
         e.modified = utcnow()
@@ -254,7 +267,9 @@ class PipelineEngine:
             if runner is None:
                 raise pipeline_steps.StepFailed(f"step type {step['Type']} is not supported by the emulator")
             job_name = f"pipelines-{exec_id}-{step['Name']}"[:63]
-            result = runner(step, scope, ctx=self.ctx, lambdas=self.lambdas, job_name=job_name, runner=e.current)
+            result = runner(
+                step, scope, ctx=self.ctx, lambdas=self.lambdas, job_name=job_name, runner=e.current, role=role
+            )
         except (pipeline_steps.StepFailed, ExpressionError, ApiError) as exc:
             record.status = "Stopped" if e.stop.is_set() else "Failed"
             record.failure_reason = str(exc)

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from emulator.context import Context
+from emulator.iam import principals
+from emulator.iam.principals import Credentials
 from emulator.lambdas import Lambdas
 from emulator.pipeline_expr import Scope, condition, resolve
 from model_registry.aws import client
@@ -40,9 +42,10 @@ class StepResult:
     fail_message: str = ""
 
 
-def register_model(step: dict, scope: Scope, ctx: Context, **_: Any) -> StepResult:
+def register_model(step: dict, scope: Scope, ctx: Context, role: Credentials, **_: Any) -> StepResult:
     args = resolve(step["Arguments"], scope)
-    sm = client("sagemaker", ctx.region)
+    # SageMaker Pipelines registers the package as the pipeline's execution role.
+    sm = client("sagemaker", ctx.region, role.environment())
     arn = sm.create_model_package(**args)["ModelPackageArn"]
     props = sm.describe_model_package(ModelPackageName=arn)
     props.pop("ResponseMetadata", None)
@@ -62,6 +65,18 @@ class StepProcess:
             self.proc.terminate()
 
 
+def _assume(ctx: Context, role_arn: str, session: str) -> Credentials:
+    try:
+        return principals.assume(role_arn, "sagemaker.amazonaws.com", session[:64], ctx.account, ctx.region)
+    except principals.NotTrusted as exc:
+        raise StepFailed(f"ClientError: {exc}") from None
+
+
+def execution_role(ctx: Context, role_arn: str, session: str) -> Credentials:
+    """The pipeline's execution role, as SageMaker assumes it to run the steps."""
+    return _assume(ctx, role_arn, session)
+
+
 def _map(value: str, root: Path) -> str:
     return value.replace(CONTAINER_ROOT, str(root / "opt/ml/processing"))
 
@@ -79,8 +94,13 @@ def _download(ctx: Context, s3_uri: str, local_dir: Path) -> None:
         dest.write_bytes(ctx.read_s3(key))
 
 
-def processing(step: dict, scope: Scope, ctx: Context, job_name: str, runner: StepProcess, **_: Any) -> StepResult:
+def processing(
+    step: dict, scope: Scope, ctx: Context, job_name: str, runner: StepProcess, role: Credentials, **_: Any
+) -> StepResult:
     args = resolve(step["Arguments"], scope)
+    if args.get("RoleArn"):
+        # The processing job runs as the role it was given.
+        role = _assume(ctx, args["RoleArn"], job_name)
     work = ctx.folder("processing", job_name)
     for inp in args.get("ProcessingInputs", []):
         s3 = inp["S3Input"]
@@ -95,7 +115,7 @@ def processing(step: dict, scope: Scope, ctx: Context, job_name: str, runner: St
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         **{k: _map(str(v), work) for k, v in (args.get("Environment") or {}).items()},
-        **ctx.aws_environment(),
+        **ctx.aws_environment(role.environment()),
     }
     log_path = work / "output.log"
     tail: deque[str] = deque(maxlen=20)

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
-from emulator.context import ACCOUNT, DUMMY_CREDENTIALS
+from emulator.context import ACCOUNT
 from model_registry.aws import client
 from model_registry.names import VARIANT, scaling_resource_id
 from pipelines.config import PipelineConfig, load_config
@@ -40,6 +40,8 @@ class LocalRun:
     scaling: dict[str, Any] = field(default_factory=dict)
     rows: list[str] = field(default_factory=list)
     predictions: list[str] = field(default_factory=list)
+    failure: str = ""
+    denials: list[str] = field(default_factory=list)  # what the emulator's IAM refused, as AWS words it
 
 
 @contextmanager
@@ -63,11 +65,15 @@ def wait_for(check: Callable[[], Any], what: str, timeout: float, out: TextIO, p
         time.sleep(poll)
 
 
-def _endpoint_ready(cfg: PipelineConfig) -> Callable[[], dict | None]:
+def _endpoint_ready(cfg: PipelineConfig, refused: Callable[[], list[str]]) -> Callable[[], dict | None]:
     sm, aas = client("sagemaker", cfg.aws.region), client("application-autoscaling", cfg.aws.region)
     resource = scaling_resource_id(cfg.deploy.endpoint_name, VARIANT)
 
     def check() -> dict | None:
+        denied = refused()
+        if denied:
+            # The deploy Lambda's calls are refused: waiting longer would only reach the DLQ.
+            raise RuntimeError(f"AccessDenied: {denied[-1]}")
         try:
             endpoint = sm.describe_endpoint(EndpointName=cfg.deploy.endpoint_name)
         except ClientError:
@@ -93,7 +99,7 @@ def run_local(
     cfg = load_config(config_path, [*LOCAL_OVERRIDES, *overrides])
     with _phase(run, "emulator start", out):
         running, started = control.up(port)
-        os.environ.update(AWS_ENDPOINT_URL=running.url, AWS_DEFAULT_REGION=cfg.aws.region, **DUMMY_CREDENTIALS)
+        os.environ.update(AWS_DEFAULT_REGION=cfg.aws.region, **running.environment())
         print(f"emulator {'started' if started else 'already running'} at {running.url}", file=out)
     try:
         with _phase(run, "deploy Lambda stack", out):
@@ -105,7 +111,11 @@ def run_local(
             if run.execution.status != "Succeeded":
                 return run
         with _phase(run, "deploy (approval event, Lambda, endpoint, autoscaling)", out):
-            run.endpoint = endpoint_ready(cfg, out)
+            try:
+                run.endpoint = endpoint_ready(cfg, out, refused=lambda: control.denials(running.url))
+            except (RuntimeError, TimeoutError) as exc:
+                run.failure = f"deploy: {exc}"
+                return run
             run.scaling = _scaling(cfg)
         with _phase(run, "first invoke", out):
             from pipelines.commands.invoke import invoke
@@ -115,6 +125,7 @@ def run_local(
             run.predictions = answer.strip().splitlines()
         return run
     finally:
+        run.denials = control.denials(running.url)
         if started and not keep:
             control.down()
 
@@ -143,8 +154,12 @@ def run_pipeline(cfg: PipelineConfig, out: TextIO) -> tuple[ExecutionResult, dic
     return result, _read_results(cfg, launched.execution_arn.rsplit("/", 1)[-1])
 
 
-def endpoint_ready(cfg: PipelineConfig, out: TextIO, timeout: float = 180) -> dict:
-    return wait_for(_endpoint_ready(cfg), "endpoint InService with autoscaling", timeout, out)
+def endpoint_ready(
+    cfg: PipelineConfig, out: TextIO, timeout: float = 180, refused: Callable[[], list[str]] = list
+) -> dict:
+    """The endpoint once it is InService with autoscaling; `refused` lists what AWS refused so
+    far (the emulator's IAM denials), which ends the wait with the refusal."""
+    return wait_for(_endpoint_ready(cfg, refused), "endpoint InService with autoscaling", timeout, out)
 
 
 def _read_results(cfg: PipelineConfig, exec_id: str) -> dict:

@@ -1,5 +1,5 @@
-"""The deploy Lambda's CloudFormation stack: its code zipped and uploaded, then created or
-updated, and followed to the end."""
+"""The project's CloudFormation stacks: the SageMaker execution role, then the deploy Lambda
+(its code zipped and uploaded), each created or updated and followed to the end."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pipelines.config import PipelineConfig
 from pipelines.deploy_settings import stack_parameters
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "deploy_lambda" / "template.yaml"
+ROLE_TEMPLATE = Path(__file__).resolve().parent / "templates" / "execution-role.yaml"
 _DONE = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 
 
@@ -32,20 +33,46 @@ def _first_failure(cfn, name: str) -> str:
     return failed[-1].get("ResourceStatusReason", "") if failed else ""
 
 
+def role_stack_name(cfg: PipelineConfig) -> str:
+    return f"{role_name(cfg)}-role"
+
+
+def role_name(cfg: PipelineConfig) -> str:
+    return cfg.aws.role_arn.rsplit("/", 1)[-1]
+
+
 def deploy_stack(cfg: PipelineConfig, timeout: float = 900.0) -> dict[str, str]:
-    """The stack's outputs once it is complete."""
-    s3, cfn = client("s3", cfg.aws.region), client("cloudformation", cfg.aws.region)
+    """Both stacks; the deploy stack's outputs once it is complete."""
+    deploy_role_stack(cfg, timeout)
+    s3 = client("s3", cfg.aws.region)
     bundle = code_bundle.collect(code_bundle.LAMBDA_PACKAGES)
     key = f"{cfg.aws.prefix}/code/lambda/{bundle.digest[:16]}.zip"
     s3.put_object(Bucket=cfg.aws.bucket, Key=key, Body=bundle.zip_bytes())
-    name = stack_name(cfg)
+    params = stack_parameters(cfg, cfg.aws.bucket, key)
+    return _deploy(cfg, stack_name(cfg), TEMPLATE, params, "CAPABILITY_IAM", timeout)
+
+
+def deploy_role_stack(cfg: PipelineConfig, timeout: float = 900.0) -> dict[str, str]:
+    """The execution role the pipeline, its jobs and the endpoint's models run as (a named role:
+    the configuration names its ARN, so CloudFormation needs CAPABILITY_NAMED_IAM)."""
+    params = {
+        "RoleName": role_name(cfg),
+        "BucketName": cfg.aws.bucket,
+        "Prefix": cfg.aws.prefix,
+        "ModelPackageGroupName": cfg.registry.model_package_group,
+    }
+    return _deploy(cfg, role_stack_name(cfg), ROLE_TEMPLATE, params, "CAPABILITY_NAMED_IAM", timeout)
+
+
+def _deploy(
+    cfg: PipelineConfig, name: str, template: Path, params: dict[str, str], capability: str, timeout: float
+) -> dict[str, str]:
+    cfn = client("cloudformation", cfg.aws.region)
     kwargs = {
         "StackName": name,
-        "TemplateBody": TEMPLATE.read_text(),
-        "Parameters": [
-            {"ParameterKey": k, "ParameterValue": v} for k, v in stack_parameters(cfg, cfg.aws.bucket, key).items()
-        ],
-        "Capabilities": ["CAPABILITY_IAM"],
+        "TemplateBody": template.read_text(),
+        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
+        "Capabilities": [capability],
     }
     try:
         cfn.describe_stacks(StackName=name)

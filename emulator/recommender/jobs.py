@@ -22,6 +22,8 @@ from moto.sagemaker.models import sagemaker_backends
 
 from emulator import prices
 from emulator.context import Context
+from emulator.iam import on_behalf
+from emulator.iam.policy import Check
 from emulator.protocol import ApiError, not_found, operation, validation
 from emulator.recommender.measurement import Measurement, measure, project, report
 from model_registry.artifact.tarball import read_members
@@ -198,6 +200,21 @@ class Recommender:
         spec = job.request["InputConfig"]
         deadline = time.monotonic() + int(spec.get("JobDurationInSeconds") or 7200)
         container = package["InferenceSpecification"]["Containers"][0]
+        refused = on_behalf.refused_to_role(
+            job.request["RoleArn"],
+            job.request["JobName"],
+            [
+                Check("ecr:BatchGetImage", on_behalf.ecr_repository_arn(container["Image"])),
+                Check("s3:GetObject", on_behalf.s3_object_arn(container["ModelDataUrl"])),
+                Check("s3:GetObject", on_behalf.s3_object_arn(package["SamplePayloadUrl"])),
+            ],
+            self.ctx.account,
+            self.ctx.region,
+        )
+        if refused:
+            # The job runs as its role: what the role may not do fails the job, as on AWS.
+            job.set("FAILED", f"AccessDenied: {refused}")
+            return
         artifact = self.ctx.fetch_s3(container["ModelDataUrl"])
         bodies = [b.strip() for _, b in sorted(read_members(self.ctx.fetch_s3(package["SamplePayloadUrl"])).items())][
             :100

@@ -47,7 +47,12 @@ def run(args: argparse.Namespace) -> int:
 
         write_candidates_chart(result.results, CHART)
     summarise(result, args.keep)
-    ok = result.execution is not None and result.execution.status == "Succeeded" and bool(result.predictions)
+    ok = (
+        result.execution is not None
+        and result.execution.status == "Succeeded"
+        and bool(result.predictions)
+        and not result.denials
+    )
     return 0 if ok else 1
 
 
@@ -65,6 +70,12 @@ def summarise(r, keep: bool, out=sys.stdout) -> None:
             p(f"  reason: {r.execution.failure_reason}")
     if r.results:
         _recommendation(r.results, r.measurements, p)
+    if r.failure:
+        p(f"\nFAILED {r.failure}")
+    if r.denials:
+        p(f"\nAWS would refuse {len(r.denials)} call(s) (the emulator's IAM, as AWS words it):")
+        for message in r.denials:
+            p(f"  AccessDenied: {message}")
     if r.endpoint:
         e, variant = r.endpoint, (r.endpoint.get("ProductionVariants") or [{}])[0]
         p(f"\nendpoint: {e['EndpointName']} {e['EndpointStatus']}, config {e['EndpointConfigName']}")

@@ -10,14 +10,24 @@ def add(sub: argparse._SubParsersAction) -> None:
     verbs = p.add_subparsers(dest="verb", required=True)
     up = verbs.add_parser("up", help="start it in the background (or report the one running)")
     up.add_argument("--port", type=int, default=4599)
+    up.add_argument(
+        "--no-iam",
+        action="store_true",
+        help="debugging only: answer every request without authorising it (IAM is strict by default)",
+    )
     up.set_defaults(func=run_up)
     verbs.add_parser("down", help="stop it, with its endpoints and jobs").set_defaults(func=run_down)
     verbs.add_parser("status", help="whether it runs, and the environment to use it").set_defaults(func=run_status)
 
 
 def run_up(args: argparse.Namespace) -> int:
-    from emulator import control
+    import os
 
+    from emulator import control
+    from emulator.iam.enforce import SWITCH
+
+    if args.no_iam:
+        os.environ[SWITCH] = "off"  # read by the emulator process this starts
     running, started = control.up(args.port)
     state = "started" if started else "already running"
     print(f"emulator {state} at {running.url} (pid {running.pid}, log {running.log})")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from emulator.context import DUMMY_CREDENTIALS
 from tests.conftest import REPO
 
 CONFIG = str(REPO / "config" / "pipeline.yaml")
@@ -41,7 +40,7 @@ def emulator(tmp_path_factory):
         }
     )
     running, _ = control.up(free_port(), home)
-    os.environ.update(AWS_ENDPOINT_URL=running.url, AWS_DEFAULT_REGION="us-east-1", **DUMMY_CREDENTIALS)
+    os.environ.update(AWS_DEFAULT_REGION="us-east-1", **running.environment())
     yield running
     control.down(home)
     os.environ.clear()
@@ -51,7 +50,7 @@ def emulator(tmp_path_factory):
 @pytest.fixture(autouse=True)
 def aws_env(emulator):
     """Overrides the unit tests' fixture: here AWS is the emulator."""
-    os.environ.update(AWS_ENDPOINT_URL=emulator.url, **DUMMY_CREDENTIALS)
+    os.environ.update(emulator.environment())
     from model_registry.aws import forget_clients
 
     forget_clients()

@@ -48,8 +48,8 @@ def model_for(name: str, artifact_uri: str) -> str:
 @pytest.fixture(scope="module")
 def bucket(emulator):
     s3 = boto3.client("s3")
-    s3.create_bucket(Bucket="emulator-checks")
-    return "emulator-checks"
+    s3.create_bucket(Bucket="rtb-mlops-emulator-checks")
+    return "rtb-mlops-emulator-checks"
 
 
 def upload(bucket: str, key: str, path: Path) -> str:
@@ -71,7 +71,7 @@ def test_listens_on_loopback_only_and_a_second_up_reports_the_first(emulator):
         (lambda c: c.describe_inference_recommendations_job(JobName="nope"), "ResourceNotFound"),
         (lambda c: c.describe_pipeline_execution(PipelineExecutionArn="arn:aws:sagemaker:us-east-1:123456789012:pipeline/x/execution/y"), "ResourceNotFound"),
         (lambda c: c.start_pipeline_execution(PipelineName="no-such-pipeline", ClientRequestToken="t" * 32), "ResourceNotFound"),
-        (lambda c: c.create_inference_recommendations_job(JobName="j", JobType="Default", RoleArn="arn:aws:iam::123456789012:role/r",
+        (lambda c: c.create_inference_recommendations_job(JobName="j", JobType="Default", RoleArn="arn:aws:iam::123456789012:role/rtb-mlops-r",
                    InputConfig={"ModelPackageVersionArn": "arn:aws:sagemaker:us-east-1:123456789012:model-package/none/1"}), "ValidationException"),
         (lambda c: c.update_endpoint(EndpointName="nope", EndpointConfigName="nope"), "ValidationException"),
     ],

@@ -24,6 +24,8 @@ pytestmark = pytest.mark.integration
 
 def config(name: str, *overrides: str, example_model=None):
     names = [f"deploy.endpoint_name={name}", f"registry.model_package_group={name}", f"pipeline.name={name}"]
+    # Its own execution role too: the role template grants on one model package group.
+    names.append(f"aws.role_arn=arn:aws:iam::123456789012:role/rtb-mlops-{name}")
     inputs = []
     if example_model is not None:
         inputs = [f"model.artifact={example_model.model_path}", f"model.sample_payload={example_model.payload_path}"]

@@ -16,6 +16,7 @@ from model_registry.names import ENDPOINT_CHANGE, EVENT_SOURCE, PACKAGE_CHANGE
 from tests.unit.test_deploy_lambda import approval_event, in_service_event
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy_lambda" / "template.yaml"
+ROLE_TEMPLATE = Path(__file__).resolve().parents[2] / "pipelines" / "templates" / "execution-role.yaml"
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -49,7 +50,8 @@ def resolve(node, params: dict, conditions: dict):
 
 def test_cfn_lint_passes():
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    out = subprocess.run([str(cfn_lint), str(TEMPLATE)], capture_output=True, text=True, timeout=300, check=False)
+    templates = [str(TEMPLATE), str(ROLE_TEMPLATE)]
+    out = subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -57,7 +59,12 @@ def test_no_wildcard_sagemaker_actions_and_passrole_is_scoped():
     statements = template()["Resources"]["DeployFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"][
         "Statement"
     ]
-    for st in statements:
+    kms = [s["If"] for s in statements if "If" in s]
+    # The KMS grant statement exists only when a key is configured (issue 12, item 5).
+    assert [(k[0], k[1]["Action"], k[2]) for k in kms] == [
+        ("HasKmsKey", ["kms:CreateGrant", "kms:DescribeKey"], {"Ref": "AWS::NoValue"})
+    ]
+    for st in [s for s in statements if "Sid" in s] + [k[1] for k in kms]:
         actions = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
         assert not any(a.endswith(":*") or a == "*" for a in actions), st["Sid"]
         if any(a.startswith("sagemaker:") for a in actions) and st["Resource"] == "*":
