@@ -86,8 +86,8 @@ def test_associations_are_granted_on_lineage_entities_only():
     statements = template()["Resources"]["DeployFunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"][
         "Statement"
     ]
-    # A conditional statement ({"Fn::If": [condition, statement, AWS::NoValue]}) counts by its statement.
-    statements = [st["Fn::If"][1] if "Fn::If" in st else st for st in statements]
+    # A conditional statement ({"If": [condition, statement, AWS::NoValue]} as read here) counts by its statement.
+    statements = [st["If"][1] if "If" in st else st for st in statements]
     granted = [
         str(r)
         for st in statements
