@@ -19,10 +19,17 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from emulator import moto_fixes
+from emulator.autoscaling import responses as autoscaling_responses
+from emulator.autoscaling.models import TargetTracking
+from emulator.clock import Clock
+from emulator.cloudwatch import responses as cloudwatch_responses
+from emulator.cloudwatch.alarms import AlarmEvaluator
+from emulator.cloudwatch.models import MetricStore
 from emulator.context import Context
 from emulator.endpoints import Endpoints
 from emulator.events import EventBus
 from emulator.lambdas import Lambdas
+from emulator.model_servers import max_local_instances
 from emulator.pipeline_engine import PipelineEngine
 from emulator.protocol import ApiError, Operations, error_response, json_response, operation
 from emulator.recommender.jobs import Recommender
@@ -38,7 +45,10 @@ class Emulator:
         self.ctx = Context(url=url, region=region, work_dir=work_dir)
         self.lambdas = Lambdas(self.ctx)
         self.bus = EventBus(self.ctx.account, region, self.lambdas)
-        self.endpoints = Endpoints(self.ctx, self.bus)
+        self.clock = Clock.from_env()
+        self.metrics = MetricStore(self.clock)
+        self.endpoints = Endpoints(self.ctx, self.bus, self.clock, self.metrics)
+        self.alarms = self._start_monitoring()
         self.recommender = Recommender(self.ctx)
         self.pipelines = PipelineEngine(self.ctx, self.lambdas)
         self.started = time.time()
@@ -50,6 +60,21 @@ class Emulator:
                 service.register(implementation)
         self.moto = DomainDispatcherApplication(create_backend_app)
         moto_fixes.subscribe(self._approval_changed)
+
+    def _start_monitoring(self) -> AlarmEvaluator:
+        """CloudWatch metrics and alarms, and target tracking acting on its alarms."""
+        cloudwatch_responses.install(self.metrics)
+        autoscaling_responses.install()
+        tracking = TargetTracking(self.clock, self.ctx.account, self.ctx.region, self.endpoints)
+        alarms = AlarmEvaluator(self.metrics, self.clock, self.ctx.account, self.ctx.region)
+        alarms.subscribe(lambda alarm: tracking.on_alarm(alarm, time.time()))
+        alarms.subscribe(lambda alarm: tracking.enforce_bounds())
+        alarms.start()
+        return alarms
+
+    def _settings(self) -> dict[str, float]:
+        """What figures measured here depend on (a load test's report states them)."""
+        return {"time_scale": self.clock.scale, "max_local_instances": max_local_instances()}
 
     # --- events the emulator emits ----------------------------------------------------------
     def _approval_changed(self, package: Any, previous: str | None) -> None:
@@ -81,6 +106,7 @@ class Emulator:
         return {"FailedEntryCount": sum("ErrorCode" in e for e in entries), "Entries": entries}
 
     def shutdown(self) -> None:
+        self.alarms.stop()
         self.pipelines.shutdown()
         self.endpoints.shutdown()
 
@@ -88,7 +114,8 @@ class Emulator:
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == "/_emulator/health":
-            return self._reply(start_response, *json_response({"status": "ok", "uptime": time.time() - self.started}))
+            health = {"status": "ok", "uptime": time.time() - self.started, "settings": self._settings()}
+            return self._reply(start_response, *json_response(health))
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)

@@ -6,6 +6,11 @@ model server and, when it answers /ping, makes it serve: InService. An update ke
 server serving until the new one is ready (blue/green, without the traffic-shifting waits),
 and a failed update leaves the old one in service. A server that dies marks the endpoint
 Failed. Each transition emits the documented Endpoint State Change event.
+
+A variant runs as many model servers as its current instance count, up to a local cap
+(`model_servers.max_local_instances`); invocations take them in turn and are recorded as
+CloudWatch metrics. Application Auto Scaling changes the desired count; the current count
+follows after a provisioning delay on the compressed clock, the endpoint `Updating` meanwhile.
 """
 
 from __future__ import annotations
@@ -21,27 +26,31 @@ from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import sagemaker_backends
 
+from emulator.clock import Clock
+from emulator.cloudwatch.models import Invocation, MetricStore
 from emulator.context import Context
 from emulator.events import EventBus
-from emulator.model_servers import ModelServer
+from emulator.model_servers import ServerPool
 from emulator.moto_fixes import endpoint_to_update
 from emulator.protocol import ApiError, operation, validation
 from model_registry.endpoints import package_of_model, primary_container
 from model_registry.names import ENDPOINT_CHANGE, EVENT_SOURCE, VARIANT
 
 log = logging.getLogger("rtb_mlops.emulator")
+# How long AWS takes to bring new instances into service (AWS seconds, on the compressed clock).
+PROVISIONING_SECONDS = 180
 
 
 @dataclass
 class _Serving:
-    server: ModelServer
+    pool: ServerPool
     config_name: str
     stopping: bool = False
 
 
 class Endpoints:
-    def __init__(self, ctx: Context, bus: EventBus):
-        self.ctx, self.bus = ctx, bus
+    def __init__(self, ctx: Context, bus: EventBus, clock: Clock, metrics: MetricStore):
+        self.ctx, self.bus, self.clock, self.metrics = ctx, bus, clock, metrics
         self.serving: dict[str, _Serving] = {}
         self._lock = threading.Lock()
 
@@ -90,16 +99,21 @@ class Endpoints:
         current = self.serving.get(name)
         if endpoint.endpoint_status not in ("InService", "Updating") or current is None:
             raise ApiError("ValidationError", f"Endpoint {name} is {endpoint.endpoint_status}, not InService.")
-        host, port = current.server.url.removeprefix("http://").split(":")
+        began = time.perf_counter()
+        host, port = current.pool.next().url.removeprefix("http://").split(":")
         conn = http.client.HTTPConnection(host, int(port), timeout=60)
         try:
+            model_began = time.perf_counter()
             conn.request("POST", "/invocations", body=body, headers={"Content-Type": content_type or "text/csv"})
             r = conn.getresponse()
             data = r.read()
+            model_us = (time.perf_counter() - model_began) * 1e6
         except OSError as exc:
+            self._record(name, began, 0.0, 500)
             raise ApiError("ModelError", f"Received server error from primary: {exc}", 424) from None
         finally:
             conn.close()
+        self._record(name, began, model_us, r.status)
         if r.status != 200:
             message = data.decode("utf-8", "replace").strip()
             raise ApiError(
@@ -112,6 +126,61 @@ class Endpoints:
             "x-Amzn-Invoked-Production-Variant": VARIANT,
         }
         return 200, headers, data
+
+    def _record(self, name: str, began: float, model_us: float, status: int) -> None:
+        endpoint = self.backend.endpoints.get(name)
+        variant = (endpoint.production_variants or [{}])[0] if endpoint else {}
+        total_us = (time.perf_counter() - began) * 1e6
+        self.metrics.record(
+            Invocation(
+                at=time.time(),
+                endpoint=name,
+                variant=variant.get("VariantName", VARIANT),
+                model_us=model_us,
+                overhead_us=max(0.0, total_us - model_us),
+                status=status,
+                instances=int(variant.get("CurrentInstanceCount") or 1),
+            )
+        )
+
+    # --- Application Auto Scaling's side (emulator.autoscaling.models.Fleet) ----------------
+    def desired_count(self, endpoint: str, variant: str) -> int | None:
+        found = self.backend.endpoints.get(endpoint)
+        if found is None or found.endpoint_status != "InService" or endpoint not in self.serving:
+            return None
+        for v in found.production_variants:
+            if v["VariantName"] == variant:
+                return int(v.get("DesiredInstanceCount") or 1)
+        return None
+
+    def set_desired_count(self, endpoint: str, variant: str, count: int, cause: str) -> None:
+        """As UpdateEndpointWeightsAndCapacities: Updating, then the new count serving."""
+        found = self.backend.endpoints[endpoint]
+        for v in found.production_variants:
+            if v["VariantName"] == variant:
+                was = v.get("DesiredInstanceCount")
+                log.info("endpoint %s/%s: desired %s -> %s (%s)", endpoint, variant, was, count, cause)
+                v["DesiredInstanceCount"] = count
+        found.endpoint_status = "Updating"
+        threading.Thread(target=self._provision, args=(endpoint, variant, count), daemon=True).start()
+
+    def _provision(self, endpoint: str, variant: str, count: int) -> None:
+        self.clock.sleep(PROVISIONING_SECONDS)
+        found = self.backend.endpoints.get(endpoint)
+        serving = self.serving.get(endpoint)
+        if found is None or serving is None:
+            return
+        try:
+            running = serving.pool.resize(count)
+        except Exception as exc:
+            log.warning("endpoint %s: scaling to %s failed: %s", endpoint, count, exc)
+            running = len(serving.pool.servers)
+        for v in found.production_variants:
+            if v["VariantName"] == variant:
+                v["CurrentInstanceCount"] = count
+        found.endpoint_status = "InService"
+        found.last_modified_time = utcnow()
+        log.info("endpoint %s/%s: %s instances in service, %s local servers", endpoint, variant, count, running)
 
     def shutdown(self) -> None:
         for name in list(self.serving):
@@ -136,10 +205,12 @@ class Endpoints:
 
     def _bring_up(self, name: str, config_name: str, updating: bool) -> None:
         endpoint = self.backend.endpoints[name]
+        config = self.backend.endpoint_configs[config_name]
+        instances = int(config.production_variants[0].get("InitialInstanceCount") or 1)
         try:
             url, env = self._resolve(config_name)
-            server = ModelServer(self.ctx.fetch_s3(url), env)
-            server.start()
+            pool = ServerPool(self.ctx.fetch_s3(url), env)
+            pool.resize(instances)
         except Exception as exc:
             reason = f"model server for {config_name} failed to start: {exc}"
             log.warning("endpoint %s: %s", name, reason)
@@ -149,29 +220,28 @@ class Endpoints:
             return
         previous = self.serving.get(name)
         with self._lock:
-            self.serving[name] = _Serving(server, config_name)
+            self.serving[name] = _Serving(pool, config_name)
         if previous is not None:
             previous.stopping = True
-            previous.server.stop()
-        config = self.backend.endpoint_configs[config_name]
+            previous.pool.stop()
         endpoint.endpoint_config_name = config_name
         endpoint.production_variants = endpoint._process_production_variants(config.production_variants)
         endpoint.failure_reason = None
         endpoint.endpoint_status = "InService"
         endpoint.last_modified_time = utcnow()
-        log.info("endpoint %s InService with %s at %s", name, config_name, server.url)
+        log.info("endpoint %s InService with %s, %s local servers", name, config_name, len(pool.servers))
         self._emit(endpoint)
         threading.Thread(target=self._watch, args=(name, self.serving[name]), daemon=True).start()
 
     def _watch(self, name: str, serving: _Serving) -> None:
-        while serving.server.alive():
+        while serving.pool.alive():
             time.sleep(0.5)
         if serving.stopping or self.serving.get(name) is not serving:
             return
         endpoint = self.backend.endpoints.get(name)
         if endpoint is not None:
             endpoint.endpoint_status = "Failed"
-            endpoint.failure_reason = f"model server exited: {serving.server.reason()}"
+            endpoint.failure_reason = f"model server exited: {serving.pool.reason()}"
             log.warning("endpoint %s Failed: %s", name, endpoint.failure_reason)
             self._emit(endpoint)
 
@@ -179,7 +249,7 @@ class Endpoints:
         serving = self.serving.pop(name, None)
         if serving is not None:
             serving.stopping = True
-            serving.server.stop()
+            serving.pool.stop()
 
     def _emit(self, endpoint: Any) -> None:
         status = {"InService": "IN_SERVICE", "Failed": "FAILED"}.get(
