@@ -26,6 +26,9 @@ RUNTIME = [
     # The client's charts (pipelines/charts); the pipeline steps never import it.
     "matplotlib>=3.8,<4",
     "moto[server]==5.2.5",
+    # `rtb-mlops loadtest`'s engine: rate-shaped users, per-second stats, and a distributed mode
+    # (master + workers) for more load than one machine sends.
+    "locust>=2.30,<3",
 ]
 
 DEV = [

@@ -24,7 +24,7 @@ from emulator.autoscaling.models import TargetTracking
 from emulator.clock import Clock
 from emulator.cloudwatch import responses as cloudwatch_responses
 from emulator.cloudwatch.alarms import AlarmEvaluator
-from emulator.cloudwatch.models import MetricStore
+from emulator.cloudwatch.models import MetricStore, traffic_scale
 from emulator.context import Context
 from emulator.endpoints import Endpoints
 from emulator.events import EventBus
@@ -46,7 +46,7 @@ class Emulator:
         self.lambdas = Lambdas(self.ctx)
         self.bus = EventBus(self.ctx.account, region, self.lambdas)
         self.clock = Clock.from_env()
-        self.metrics = MetricStore(self.clock)
+        self.metrics = MetricStore(self.clock, traffic_scale())
         self.endpoints = Endpoints(self.ctx, self.bus, self.clock, self.metrics)
         self.alarms = self._start_monitoring()
         self.recommender = Recommender(self.ctx)
@@ -74,7 +74,11 @@ class Emulator:
 
     def _settings(self) -> dict[str, float]:
         """What figures measured here depend on (a load test's report states them)."""
-        return {"time_scale": self.clock.scale, "max_local_instances": max_local_instances()}
+        return {
+            "time_scale": self.clock.scale,
+            "traffic_scale": self.metrics.count_scale / self.clock.scale,
+            "max_local_instances": max_local_instances(),
+        }
 
     # --- events the emulator emits ----------------------------------------------------------
     def _approval_changed(self, package: Any, previous: str | None) -> None:

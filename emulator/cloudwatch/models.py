@@ -7,11 +7,17 @@ divides each invocation by the instances serving when it arrived.
 
 Periods follow the compressed clock (`emulator.clock`): a 60 s period lasts 60/scale real
 seconds, and sums are scaled back to a full period, so rates keep their real meaning.
+
+One machine cannot send what a planned fleet serves (tens of thousands of requests a second).
+`RTB_MLOPS_EMULATOR_TRAFFIC_SCALE` (default 1) makes the emulator a 1:N model of the fleet:
+each invocation counts N times in the sums (invocations and errors alike); latencies are
+the real ones. `rtb-mlops loadtest` reads the setting and sends 1/N of each planned rate.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import threading
 from collections import deque
 from dataclasses import dataclass
@@ -25,6 +31,18 @@ _MAX_RECORDS = 2_000_000
 _COUNTS = {"Invocations", "InvocationsPerInstance", "Invocation4XXErrors", "Invocation5XXErrors"}
 LATENCIES = {"ModelLatency", "OverheadLatency"}
 METRICS = _COUNTS | LATENCIES
+TRAFFIC_SCALE_SETTING = "RTB_MLOPS_EMULATOR_TRAFFIC_SCALE"
+
+
+def traffic_scale() -> float:
+    raw = os.environ.get(TRAFFIC_SCALE_SETTING, "1")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if value < 1:
+        raise ValueError(f"{TRAFFIC_SCALE_SETTING}={raw!r}: expected a number >= 1")
+    return value
 
 
 @dataclass(frozen=True)
@@ -56,7 +74,8 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def statistic(metric: str, records: list[Invocation], stat: str, scale: float) -> float | None:
-    """One period's statistic, or None when the period has no data (CloudWatch omits it)."""
+    """One period's statistic, or None when the period has no data (CloudWatch omits it);
+    sums and sample counts of counted metrics are multiplied by `scale`."""
     if not records:
         return None
     if metric in LATENCIES:
@@ -70,7 +89,6 @@ def statistic(metric: str, records: list[Invocation], stat: str, scale: float) -
         values = [1.0 if low <= r.status < low + 100 else 0.0 for r in records]
     if stat.startswith("p"):
         return percentile(values, float(stat[1:]))
-    # Counts are scaled back to a full period (rates are real, only the period is compressed).
     per_period = scale if metric in _COUNTS else 1.0
     table = {
         "Sum": lambda: sum(values) * per_period,
@@ -87,8 +105,10 @@ def statistic(metric: str, records: list[Invocation], stat: str, scale: float) -
 class MetricStore:
     """Every invocation the emulator served, queried per (compressed) period."""
 
-    def __init__(self, clock: Clock):
+    def __init__(self, clock: Clock, traffic: float = 1.0):
         self.clock = clock
+        # Each invocation stands for `traffic` of the modelled fleet's, in every count.
+        self.count_scale = clock.scale * traffic
         self._records: deque[Invocation] = deque(maxlen=_MAX_RECORDS)
         self._lock = threading.Lock()
 
@@ -118,7 +138,7 @@ class MetricStore:
             buckets.setdefault(int(r.at // span), []).append(r)
         points = []
         for index in sorted(buckets):
-            value = statistic(metric, buckets[index], stat, self.clock.scale)
+            value = statistic(metric, buckets[index], stat, self.count_scale)
             if value is not None:
                 points.append(Datapoint(datetime.fromtimestamp(index * span, UTC), value, _unit(metric)))
         return points
@@ -135,4 +155,4 @@ class MetricStore:
         buckets: dict[int, list[Invocation]] = {i: [] for i in range(first, current)}
         for r in records:
             buckets[int(r.at // span)].append(r)
-        return [statistic(metric, buckets[i], stat, self.clock.scale) for i in range(first, current)]
+        return [statistic(metric, buckets[i], stat, self.count_scale) for i in range(first, current)]

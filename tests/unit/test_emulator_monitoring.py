@@ -131,3 +131,12 @@ def test_scale_out_waits_for_its_cooldown_and_blocks_scale_in(monkeypatch):
 def test_last_datapoint_skips_missing():
     alarm = SimpleNamespace(state_reason_data=json.dumps({"recentDatapoints": [5.0, None]}))
     assert last_datapoint(alarm) == 5.0
+
+
+def test_a_fleet_modelled_one_to_n_counts_each_invocation_n_times():
+    store = MetricStore(Clock(SCALE), traffic=500)
+    store.record(Invocation(1000.0, "ep", "AllTraffic", 1500.0, 300.0, 500, 1))
+    dims = {"EndpointName": "ep"}
+    assert store.series("Invocations", dims, "Sum", 60, 999.0, 1001.0)[0].value == SCALE * 500
+    assert store.series("Invocation5XXErrors", dims, "Sum", 60, 999.0, 1001.0)[0].value == SCALE * 500
+    assert store.series("ModelLatency", dims, "p99", 60, 999.0, 1001.0)[0].value == 1500.0
