@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import http.client
 import logging
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from moto.core.utils import utcnow
 from moto.sagemaker.exceptions import ValidationError
 from moto.sagemaker.models import sagemaker_backends
 
+from emulator import blue_green
 from emulator.clock import Clock
 from emulator.cloudwatch.models import Invocation, MetricStore
 from emulator.context import Context
@@ -46,6 +48,13 @@ class _Serving:
     pool: ServerPool
     config_name: str
     stopping: bool = False
+    # A blue/green update's new fleet and the share of traffic it takes while it is tried.
+    green: ServerPool | None = None
+    green_share: float = 0.0
+
+    def route(self) -> ServerPool:
+        green = self.green
+        return green if green is not None and random.random() < self.green_share else self.pool  # noqa: S311
 
 
 class Endpoints:
@@ -79,7 +88,8 @@ class Endpoints:
         except ValidationError as err:
             raise validation(err.message) from None
         endpoint.endpoint_status = "Updating"
-        threading.Thread(target=self._bring_up, args=(name, config, True), daemon=True).start()
+        rollout = blue_green.Rollout.from_request(params.get("DeploymentConfig"))
+        threading.Thread(target=self._bring_up, args=(name, config, True, rollout), daemon=True).start()
         return {"EndpointArn": endpoint.arn}
 
     @operation("SageMaker.DeleteEndpoint")
@@ -97,10 +107,10 @@ class Endpoints:
         if endpoint is None:
             raise ApiError("ValidationError", f"Endpoint {name} of account {self.ctx.account} not found.")
         current = self.serving.get(name)
-        if endpoint.endpoint_status not in ("InService", "Updating") or current is None:
+        if endpoint.endpoint_status not in ("InService", "Updating", "RollingBack") or current is None:
             raise ApiError("ValidationError", f"Endpoint {name} is {endpoint.endpoint_status}, not InService.")
         began = time.perf_counter()
-        host, port = current.pool.next().url.removeprefix("http://").split(":")
+        host, port = current.route().next().url.removeprefix("http://").split(":")
         conn = http.client.HTTPConnection(host, int(port), timeout=60)
         try:
             model_began = time.perf_counter()
@@ -203,7 +213,7 @@ class Endpoints:
             return spec["ModelDataUrl"], {**(spec.get("Environment") or {}), **env}
         return container["ModelDataUrl"], env
 
-    def _bring_up(self, name: str, config_name: str, updating: bool) -> None:
+    def _bring_up(self, name: str, config_name: str, updating: bool, rollout: blue_green.Rollout | None = None) -> None:
         endpoint = self.backend.endpoints[name]
         config = self.backend.endpoint_configs[config_name]
         instances = int(config.production_variants[0].get("InitialInstanceCount") or 1)
@@ -219,6 +229,11 @@ class Endpoints:
             self._emit(endpoint)
             return
         previous = self.serving.get(name)
+        if previous is not None and rollout is not None:
+            fired = self._shift_traffic(name, previous, pool, rollout)
+            if fired:
+                self._roll_back(endpoint, previous, pool, fired)
+                return
         with self._lock:
             self.serving[name] = _Serving(pool, config_name)
         if previous is not None:
@@ -232,6 +247,30 @@ class Endpoints:
         log.info("endpoint %s InService with %s, %s local servers", name, config_name, len(pool.servers))
         self._emit(endpoint)
         threading.Thread(target=self._watch, args=(name, self.serving[name]), daemon=True).start()
+
+    def _shift_traffic(self, name: str, blue: _Serving, green: ServerPool, rollout: blue_green.Rollout) -> str | None:
+        """Green takes the first share, then all traffic while it bakes; the alarm that fired, if any."""
+        args = (self.clock, self.ctx.account, self.ctx.region)
+        blue.green, blue.green_share = green, rollout.first_share
+        log.info("endpoint %s: %.0f%% of traffic on the new fleet", name, rollout.first_share * 100)
+        fired = blue_green.watch(rollout, rollout.wait_seconds, *args)
+        if fired is None:
+            blue.green_share = 1.0
+            log.info("endpoint %s: all traffic on the new fleet, baking", name)
+            fired = blue_green.watch(rollout, rollout.baking_seconds, *args)
+        return fired
+
+    def _roll_back(self, endpoint: Any, blue: _Serving, green: ServerPool, alarm: str) -> None:
+        """Traffic back to the old fleet, the new one torn down: InService on the old config."""
+        endpoint.endpoint_status = "RollingBack"
+        self._emit(endpoint)
+        blue.green, blue.green_share = None, 0.0
+        green.stop()
+        endpoint.failure_reason = f"Deployment rolled back: alarm {alarm} went into ALARM state."
+        endpoint.endpoint_status = "InService"
+        endpoint.last_modified_time = utcnow()
+        log.warning("endpoint %s: rolled back to %s (%s)", endpoint.endpoint_name, blue.config_name, alarm)
+        self._emit(endpoint)
 
     def _watch(self, name: str, serving: _Serving) -> None:
         while serving.pool.alive():
@@ -252,7 +291,7 @@ class Endpoints:
             serving.pool.stop()
 
     def _emit(self, endpoint: Any) -> None:
-        status = {"InService": "IN_SERVICE", "Failed": "FAILED"}.get(
+        status = {"InService": "IN_SERVICE", "Failed": "FAILED", "RollingBack": "ROLLING_BACK"}.get(
             endpoint.endpoint_status, endpoint.endpoint_status.upper()
         )
         variants = [
