@@ -58,6 +58,8 @@ def run_locust(target: Target, profile: Profile, rows: list[str], folder: Path, 
     per-second results it writes."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "rows.csv").write_text("\n".join(rows) + "\n")
+    # What workers of a distributed run need beside the rows (README, "Load testing").
+    (folder / "profile.json").write_text(profile.to_json())
     env = {
         **os.environ,
         "RTB_LOADTEST_ENDPOINT": target.endpoint,
