@@ -3,7 +3,7 @@
 CreateEndpoint and UpdateEndpoint answer at once, with the endpoint `Creating`/`Updating`,
 as AWS does; a thread then resolves the config to its model package's artifact, starts a
 model server and, when it answers /ping, makes it serve: InService. An update keeps the old
-server serving until the new one is ready (blue/green, without the traffic-shifting waits),
+server serving until the new one is ready (with a DeploymentConfig, `blue_green` shifts traffic),
 and a failed update leaves the old one in service. A server that dies marks the endpoint
 Failed. Each transition emits the documented Endpoint State Change event.
 
