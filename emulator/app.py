@@ -20,6 +20,12 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
 from emulator import cloudformation_fixes, moto_fixes
+from emulator.autoscaling import responses as autoscaling_responses
+from emulator.autoscaling.models import TargetTracking
+from emulator.clock import Clock
+from emulator.cloudwatch import responses as cloudwatch_responses
+from emulator.cloudwatch.alarms import AlarmEvaluator
+from emulator.cloudwatch.models import MetricStore, traffic_scale
 from emulator.context import Context
 from emulator.control import PERSON_FILE
 from emulator.endpoints import Endpoints
@@ -28,6 +34,7 @@ from emulator.iam import principals
 from emulator.iam.enforce import Enforcer
 from emulator.iam.enforce import error_response as refused
 from emulator.lambdas import Lambdas
+from emulator.model_servers import max_local_instances
 from emulator.pipeline_engine import PipelineEngine
 from emulator.protocol import ApiError, Operations, error_response, json_response, operation
 from emulator.quotas import AccountQuotas, lambda_concurrency
@@ -55,7 +62,10 @@ class Emulator:
         self._write_person(work_dir)
         self.lambdas = Lambdas(self.ctx, int(concurrency))
         self.bus = EventBus(self.ctx.account, region, self.lambdas)
-        self.endpoints = Endpoints(self.ctx, self.bus, self.quotas)
+        self.clock = Clock.from_env()
+        self.metrics = MetricStore(self.clock, traffic_scale())
+        self.endpoints = Endpoints(self.ctx, self.bus, self.clock, self.metrics, self.quotas)
+        self.alarms = self._start_monitoring()
         self.recommender = Recommender(self.ctx)
         self.pipelines = PipelineEngine(self.ctx, self.lambdas)
         self.started = time.time()
@@ -76,6 +86,25 @@ class Emulator:
         path = work_dir / PERSON_FILE
         path.touch(mode=0o600)
         path.write_text(json.dumps(principals.create_person(self.ctx.account, self.ctx.region).environment()))
+
+    def _start_monitoring(self) -> AlarmEvaluator:
+        """CloudWatch metrics and alarms, and target tracking acting on its alarms."""
+        cloudwatch_responses.install(self.metrics)
+        autoscaling_responses.install()
+        tracking = TargetTracking(self.clock, self.ctx.account, self.ctx.region, self.endpoints)
+        alarms = AlarmEvaluator(self.metrics, self.clock, self.ctx.account, self.ctx.region)
+        alarms.subscribe(lambda alarm: tracking.on_alarm(alarm, time.time()))
+        alarms.subscribe(lambda alarm: tracking.enforce_bounds())
+        alarms.start()
+        return alarms
+
+    def _settings(self) -> dict[str, float]:
+        """What figures measured here depend on (a load test's report states them)."""
+        return {
+            "time_scale": self.clock.scale,
+            "traffic_scale": self.metrics.count_scale / self.clock.scale,
+            "max_local_instances": max_local_instances(),
+        }
 
     # --- events the emulator emits ----------------------------------------------------------
     def _approval_changed(self, package: Any, previous: str | None) -> None:
@@ -107,6 +136,7 @@ class Emulator:
         return {"FailedEntryCount": sum("ErrorCode" in e for e in entries), "Entries": entries}
 
     def shutdown(self) -> None:
+        self.alarms.stop()
         self.pipelines.shutdown()
         self.endpoints.shutdown()
 
@@ -117,6 +147,7 @@ class Emulator:
             health = {
                 "status": "ok",
                 "uptime": time.time() - self.started,
+                "settings": self._settings(),
                 "iam_denials": self.iam.denials,
                 "iam_denied": list(self.iam.recent),
             }

@@ -89,3 +89,74 @@ class ModelServer:
     def stop(self) -> None:
         if self.child is not None:
             self.child.stop(15)
+
+
+# Instances of one endpoint that run as processes here; the rest of a larger count is
+# recorded (DescribeEndpoint shows it) but not started. Two cores hold three servers at most.
+MAX_LOCAL_INSTANCES_SETTING = "RTB_MLOPS_EMULATOR_MAX_LOCAL_INSTANCES"
+DEFAULT_MAX_LOCAL_INSTANCES = 3
+
+
+def max_local_instances() -> int:
+    raw = os.environ.get(MAX_LOCAL_INSTANCES_SETTING, str(DEFAULT_MAX_LOCAL_INSTANCES))
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{MAX_LOCAL_INSTANCES_SETTING}={raw!r}: expected a whole number >= 1")
+    return int(raw)
+
+
+@dataclass
+class ServerPool:
+    """The model-server processes of one endpoint variant, used in turn."""
+
+    artifact: Path
+    environment: dict[str, str]
+    servers: list[ModelServer] = field(default_factory=list)
+    _turn: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def next(self) -> ModelServer:
+        with self._lock:
+            self._turn = (self._turn + 1) % len(self.servers)
+            return self.servers[self._turn]
+
+    def resize(self, instances: int) -> int:
+        """Runs min(instances, the local cap) servers, started side by side; the number running."""
+        want = min(instances, max_local_instances())
+        with self._lock:
+            surplus = self.servers[want:]
+            self.servers = self.servers[:want]
+        for server in surplus:
+            server.stop()
+        new = [ModelServer(self.artifact, self.environment) for _ in range(want - len(self.servers))]
+        errors: list[Exception] = []
+
+        def start(server: ModelServer) -> None:
+            try:
+                server.start()
+            except Exception as exc:  # reported below, after every start has ended
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start, args=(s,), daemon=True) for s in new]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        if errors:
+            for server in new:
+                server.stop()
+            raise errors[0]
+        with self._lock:
+            self.servers.extend(new)
+        return len(self.servers)
+
+    def alive(self) -> bool:
+        return all(s.alive() for s in list(self.servers))
+
+    def reason(self) -> str:
+        return "; ".join(s.reason() for s in list(self.servers) if not s.alive()) or "no output"
+
+    def stop(self) -> None:
+        with self._lock:
+            servers, self.servers = self.servers, []
+        for server in servers:
+            server.stop()

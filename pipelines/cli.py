@@ -19,6 +19,7 @@ from pipelines.commands import (
     emulator,
     example_model,
     invoke,
+    loadtest,
     pipeline,
     recommend,
     registry,
@@ -48,6 +49,7 @@ def parser() -> argparse.ArgumentParser:
     emulator.add(sub)
     stack.add(sub)
     invoke.add(sub)
+    loadtest.add(sub)
     demo.add(sub)
     audit.add(sub)
     return p

@@ -18,11 +18,17 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
+from emulator.cloudwatch.models import TRAFFIC_SCALE_SETTING
 from emulator.context import ACCOUNT
 from model_registry.aws import client
 from model_registry.names import VARIANT, scaling_resource_id
 from pipelines.config import PipelineConfig, load_config
 from pipelines.runner import ExecutionResult
+
+# The demo's emulator models the planned fleet 1:500 (emulator.cloudwatch.models), so that
+# `rtb-mlops loadtest` reaches a plan's per-instance target and peak (tens of thousands of
+# requests a second) with the ~100 requests a second this machine sends.
+DEMO_TRAFFIC_SCALE = "500"
 
 LOCAL_OVERRIDES = [
     f"aws.role_arn=arn:aws:iam::{ACCOUNT}:role/rtb-mlops-sagemaker-execution",
@@ -98,6 +104,7 @@ def run_local(
     run = LocalRun()
     cfg = load_config(config_path, [*LOCAL_OVERRIDES, *overrides])
     with _phase(run, "emulator start", out):
+        os.environ.setdefault(TRAFFIC_SCALE_SETTING, DEMO_TRAFFIC_SCALE)
         running, started = control.up(port)
         os.environ.update(AWS_DEFAULT_REGION=cfg.aws.region, **running.environment())
         print(f"emulator {'started' if started else 'already running'} at {running.url}", file=out)

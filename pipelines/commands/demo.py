@@ -81,7 +81,7 @@ def summarise(r, keep: bool, out=sys.stdout) -> None:
         p(f"\nendpoint: {e['EndpointName']} {e['EndpointStatus']}, config {e['EndpointConfigName']}")
         p(
             f"  {variant.get('CurrentInstanceCount', '?')} instance(s) planned"
-            " (the emulator serves them with one local server)"
+            " (the emulator runs up to RTB_MLOPS_EMULATOR_MAX_LOCAL_INSTANCES local servers for them)"
         )
         p(
             f"  autoscaling: min {r.scaling['min']}, max {r.scaling['max']},"

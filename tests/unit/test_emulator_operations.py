@@ -30,7 +30,7 @@ def test_each_service_registers_the_operations_marked_for_it():
 
 def test_the_emulator_answers_the_operations_it_did_before():
     sagemaker, runtime = Operations("SageMaker"), Operations("SageMakerRuntime")
-    for implementation in (Endpoints(None, None), Recommender(None), PipelineEngine(None, None)):
+    for implementation in (Endpoints(None, None, None, None), Recommender(None), PipelineEngine(None, None)):
         sagemaker.register(implementation)
         runtime.register(implementation)
     assert set(sagemaker.handlers) == {
