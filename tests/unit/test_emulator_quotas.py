@@ -89,7 +89,7 @@ def endpoint_config(sm, name: str, count: int, instance_type: str = "ml.m5.large
 
 def test_an_endpoint_above_the_instance_quota_is_refused(moto_aws, tmp_path):
     sm = boto3.client("sagemaker", region_name=REGION)
-    endpoints = Endpoints(Context("http://127.0.0.1:1", REGION, tmp_path), None, AccountQuotas())
+    endpoints = Endpoints(Context("http://127.0.0.1:1", REGION, tmp_path), None, None, None, AccountQuotas())
     endpoint_config(sm, "big", 21)
     with pytest.raises(ApiError) as err:
         endpoints.create({"EndpointName": "big", "EndpointConfigName": "big"})
@@ -102,7 +102,7 @@ def test_an_endpoint_above_the_instance_quota_is_refused(moto_aws, tmp_path):
 
 def test_instances_across_endpoints_count_every_active_fleet(moto_aws, tmp_path):
     sm = boto3.client("sagemaker", region_name=REGION)
-    backend_endpoints = Endpoints(Context("http://127.0.0.1:1", REGION, tmp_path), None, AccountQuotas())
+    backend_endpoints = Endpoints(Context("http://127.0.0.1:1", REGION, tmp_path), None, None, None, AccountQuotas())
     endpoint_config(sm, "a", 12, "ml.c5.large")
     endpoint_config(sm, "b", 9, "ml.m5.large")
     sm.create_endpoint(EndpointName="a", EndpointConfigName="a")  # moto's own: InService at once
