@@ -47,8 +47,10 @@ def lambda_lines(function: str, *fragments: str) -> list[str]:
 
 
 def duplicate_lines(function: str, package_arn: str) -> list[str]:
-    """The deploy Lambda's log lines saying a duplicate approval changed nothing."""
-    return lambda_lines(function, '"done"', '"already serving"', package_arn)
+    """The deploy Lambda's log lines saying an approval left the endpoint as it was. (A duplicate
+    that runs beside the InService event's autoscaling may say "autoscaling corrected" instead of
+    "already serving": deploys are no longer serialised by reserved concurrency.)"""
+    return lambda_lines(function, '"done"', '"action": "unchanged"', package_arn)
 
 
 def steps_of(execution) -> dict[str, str]:
@@ -177,7 +179,9 @@ def test_second_version_replaces_the_first_by_blue_green_and_duplicates_change_n
         assert events.put_events(Entries=[entry])["FailedEntryCount"] == 0
     deadline = time.monotonic() + 60
     while len(duplicate_lines("flow-bluegreen-deploy", v2["ModelPackageArn"])) < seen + 2:
-        assert time.monotonic() < deadline, "the Lambda never logged handling both duplicate events"
+        assert time.monotonic() < deadline, "no log of both duplicates:\n" + "\n".join(
+            lambda_lines("flow-bluegreen-deploy")[-12:]
+        )
         time.sleep(0.3)
     assert client.describe_endpoint(EndpointName="flow-bluegreen")["LastModifiedTime"] == modified
     configs = [c["EndpointConfigName"] for c in client.list_endpoint_configs()["EndpointConfigs"]]
