@@ -8,6 +8,10 @@ import argparse
 from pipelines.commands.common import add_config_flags, load
 from pipelines.config import PipelineConfig
 
+# Both roles may pass the execution role to SageMaker only: the simulation sends the key IAM
+# sets on a PassRole, as it does for a real CreateModel or CreateInferenceRecommendationsJob.
+_PASSED_TO_SAGEMAKER = {"iam:PassedToService": ["sagemaker.amazonaws.com"]}
+
 
 def add(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("preflight", help="check the configured account is ready for a first run")
@@ -31,7 +35,7 @@ def _execution_needs(cfg: PipelineConfig, at) -> list:
         Needed("s3:GetObject", f"{prefix}/artifacts/model.tar.gz"),
         Needed("s3:PutObject", f"{prefix}/results/recommend.json"),
         Needed("servicequotas:ListServiceQuotas"),
-        Needed("iam:PassRole", cfg.aws.role_arn, {"iam:PassedToService": ["sagemaker.amazonaws.com"]}),
+        Needed("iam:PassRole", cfg.aws.role_arn, _PASSED_TO_SAGEMAKER),
     ]
 
 
@@ -46,7 +50,7 @@ def _deploy_needs(cfg: PipelineConfig, at) -> list:
         Needed("sagemaker:CreateEndpointConfig", at.sagemaker(f"endpoint-config/{name}-1")),
         Needed("sagemaker:CreateEndpoint", at.sagemaker(f"endpoint/{name}")),
         Needed("sagemaker:UpdateEndpoint", at.sagemaker(f"endpoint/{name}")),
-        Needed("iam:PassRole", cfg.aws.role_arn),
+        Needed("iam:PassRole", cfg.aws.role_arn, _PASSED_TO_SAGEMAKER),
     ]
 
 
