@@ -4,9 +4,13 @@ Each line is PASS, WARN or FAIL with the fix; the exit status is 1 on any FAIL."
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from pipelines.commands.common import add_config_flags, load
 from pipelines.config import PipelineConfig
+
+if TYPE_CHECKING:  # the checks import boto3 and the SageMaker SDK: only when run
+    from pipelines.preflight import Account, Needed, Result
 
 # Both roles may pass the execution role to SageMaker only: the simulation sends the key IAM
 # sets on a PassRole, as it does for a real CreateModel or CreateInferenceRecommendationsJob.
@@ -19,7 +23,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _execution_needs(cfg: PipelineConfig, at) -> list:
+def _execution_needs(cfg: PipelineConfig, at: Account) -> list[Needed]:
     """Representative calls of the pipeline, the Recommend and gate steps and the IR job
     (pipelines/templates/execution-role.yaml)."""
     from pipelines.preflight import Needed
@@ -39,7 +43,7 @@ def _execution_needs(cfg: PipelineConfig, at) -> list:
     ]
 
 
-def _deploy_needs(cfg: PipelineConfig, at) -> list:
+def _deploy_needs(cfg: PipelineConfig, at: Account) -> list[Needed]:
     """Representative calls of the deploy Lambda (deploy_lambda/template.yaml)."""
     from pipelines.preflight import Needed
 
@@ -54,7 +58,7 @@ def _deploy_needs(cfg: PipelineConfig, at) -> list:
     ]
 
 
-def checks(cfg: PipelineConfig) -> list:
+def checks(cfg: PipelineConfig) -> list[Result]:
     from model_registry.aws import client
     from pipelines import preflight as pf
     from pipelines.stack import stack_name
