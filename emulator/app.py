@@ -30,7 +30,7 @@ from emulator.context import Context
 from emulator.control import PERSON_FILE
 from emulator.endpoints import Endpoints
 from emulator.events import EventBus
-from emulator.iam import principals
+from emulator.iam import principals, simulate
 from emulator.iam.enforce import Enforcer
 from emulator.iam.enforce import error_response as refused
 from emulator.lambdas import Lambdas
@@ -158,6 +158,8 @@ class Emulator:
         refusal = self.iam.authorize(environ, body)
         if refusal is not None:
             return self._reply(start_response, *refused(refusal))
+        if simulate.is_simulation(body):
+            return self._reply(start_response, *simulate.answer(body, self.ctx.account))
         target = environ.get("HTTP_X_AMZ_TARGET")
         handler = self.sagemaker.find(target) or self.events.find(target) or self.service_quotas.find(target)
         try:

@@ -13,6 +13,7 @@ from moto.core.exceptions import JsonRESTError
 _original_create = Stack.create_resources
 _original_outputs = Stack.outputs.fget
 _original_exports = Stack.exports.fget
+_original_resources = Stack.stack_resources.fget
 
 
 def _create_resources(self: Stack) -> None:
@@ -39,7 +40,14 @@ def _tolerant(read: Any) -> Any:
     return property(getter)
 
 
+def _known_resources(self: Stack) -> list:
+    """The stack's resources without the None moto keeps for a type it does not model (e.g.
+    AWS::SQS::QueuePolicy), which breaks DescribeStackResource(s) on any logical ID."""
+    return [r for r in _original_resources(self) if r is not None]
+
+
 def apply() -> None:
     Stack.create_resources = _create_resources
     Stack.outputs = _tolerant(_original_outputs)
     Stack.exports = _tolerant(_original_exports)
+    Stack.stack_resources = property(_known_resources)

@@ -21,6 +21,7 @@ from pipelines.commands import (
     invoke,
     loadtest,
     pipeline,
+    preflight,
     recommend,
     registry,
     serve,
@@ -52,6 +53,7 @@ def parser() -> argparse.ArgumentParser:
     loadtest.add(sub)
     demo.add(sub)
     audit.add(sub)
+    preflight.add(sub)
     return p
 
 
