@@ -22,12 +22,12 @@ import os
 import time
 from pathlib import Path
 
-import boto3
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from locust import FastHttpUser, LoadTestShape, constant_pacing, events, task
 from locust.runners import WorkerRunner
 
+from model_registry.aws import boto_session, client
 from pipelines.loadtest.client_seconds import Seconds
 from pipelines.loadtest.profile import Profile
 
@@ -39,10 +39,10 @@ ROWS = [r.encode() for r in Path(_ROWS_FILE).read_text().splitlines() if r.strip
 SECONDS = Seconds()
 _STARTED = [time.monotonic()]
 
-_session = boto3.Session()
-_runtime = _session.client("sagemaker-runtime")
+# Clients and sessions come from the one place that builds them (endpoint, retries, credentials).
+_runtime = client("sagemaker-runtime")
 BASE_URL = _runtime.meta.endpoint_url
-_SIGNER = SigV4Auth(_session.get_credentials(), "sagemaker", _runtime.meta.region_name)
+_SIGNER = SigV4Auth(boto_session(_runtime.meta.region_name).get_credentials(), "sagemaker", _runtime.meta.region_name)
 PATH = f"/endpoints/{ENDPOINT}/invocations"
 
 
