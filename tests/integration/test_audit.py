@@ -11,6 +11,7 @@ import pytest
 from model_registry import packages
 from model_registry.audit.collect import Clients, collect
 from model_registry.audit.findings import evaluate
+from tests.integration.endpoints import update_when_ready
 
 pytestmark = pytest.mark.integration
 NAME = "flow-auto"  # the shared auto-approval flow (tampering here is undone before each test ends)
@@ -81,14 +82,14 @@ def test_endpoint_config_changed_outside_the_deploy_path(deployed):
             }
         ],
     )
-    sm.update_endpoint(EndpointName=NAME, EndpointConfigName="hand-made")
+    update_when_ready(sm, EndpointName=NAME, EndpointConfigName="hand-made")
     try:
         wait_config(sm, "hand-made")
         found = audit().findings
         assert [f.code for f in found] == ["CONFIG_CHANGED_OUTSIDE_DEPLOY"]
         assert "ml.c5.xlarge x1" in found[0].message
     finally:
-        sm.update_endpoint(EndpointName=NAME, EndpointConfigName=original)
+        update_when_ready(sm, EndpointName=NAME, EndpointConfigName=original)
         wait_config(sm, original)
     assert codes(audit()) == set()
 

@@ -17,6 +17,7 @@ from model_registry.artifact.validate import MODEL_FILE_NAME
 from model_registry.names import VARIANT, scaling_resource_id
 from pipelines.cli import main
 from pipelines.commands.invoke import invoke
+from tests.integration.endpoints import update_when_ready
 
 pytestmark = pytest.mark.integration
 ROW = b"4,7,0,0,0,39,1"
@@ -62,7 +63,8 @@ def test_an_update_whose_alarm_fires_while_baking_is_rolled_back(auto_flow, tmp_
         TreatMissingData="notBreaching",
     )  # fmt: skip
     try:
-        sm.update_endpoint(
+        update_when_ready(
+            sm,
             EndpointName=name,
             EndpointConfigName=f"{name}-broken",
             DeploymentConfig={
