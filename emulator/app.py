@@ -19,7 +19,7 @@ from typing import Any
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from emulator import cloudformation_fixes, moto_fixes
+from emulator import cloudformation_fixes, local_image, moto_fixes
 from emulator.autoscaling import responses as autoscaling_responses
 from emulator.autoscaling.models import TargetTracking
 from emulator.clock import Clock
@@ -60,6 +60,7 @@ class Emulator:
         concurrency = self.quotas.value(LAMBDA_CONCURRENCY) if self.quotas.enforced else 1000
         self.iam = Enforcer(self.ctx.account)
         self._write_person(work_dir)
+        local_image.publish(self.ctx.account, region)
         self.lambdas = Lambdas(self.ctx, int(concurrency))
         self.bus = EventBus(self.ctx.account, region, self.lambdas)
         self.clock = Clock.from_env()

@@ -19,6 +19,7 @@ from model_registry.errors import UserError
 from model_registry.instance_types import realtime_instance_types
 from pipelines import safe_yaml
 from pipelines.aws_names import bucket_error, enum_values, pattern_error, s3_uri_error
+from pipelines.ecr_image import ecr_image_error
 
 ENV_PREFIX = "RTB_MLOPS__"
 XGBOOST_CONTAINER_VERSIONS = ("1.7-1", "3.0-5", "3.2-0")
@@ -84,6 +85,17 @@ class PipelineSettings(_Section):
     def _instance(cls, v: str) -> str:
         allowed = enum_values("sagemaker", "ProcessingInstanceType")
         return _check(None if v in allowed else "a SageMaker processing instance type", v)
+
+
+class ServingSettings(_Section):
+    # The fast image (serving/), registered beside the stock XGBoost image; in ECR, by tag or digest.
+    image_uri: str
+
+    @field_validator("image_uri")
+    @classmethod
+    def _image(cls, v: str) -> str:
+        _check(pattern_error("sagemaker", "ContainerImage", v), v)
+        return _check(ecr_image_error(v), v)
 
 
 class RegistrySettings(_Section):
@@ -176,6 +188,7 @@ class PipelineConfig(_Section):
     model: ModelSettings
     pipeline: PipelineSettings
     registry: RegistrySettings
+    serving: ServingSettings
     approval: ApprovalSettings = ApprovalSettings()
     recommender: RecommenderSettings
     deploy: DeploySettings

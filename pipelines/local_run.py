@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from botocore.exceptions import ClientError
 
+from emulator import local_image
 from emulator.cloudwatch.models import TRAFFIC_SCALE_SETTING
 from emulator.context import ACCOUNT
 from model_registry.aws import client
@@ -33,6 +34,8 @@ DEMO_TRAFFIC_SCALE = "500"
 LOCAL_OVERRIDES = [
     f"aws.role_arn=arn:aws:iam::{ACCOUNT}:role/rtb-mlops-sagemaker-execution",
     "aws.bucket=rtb-mlops-local",
+    # The emulator (in us-east-1) holds a stand-in record for the fast image in its ECR.
+    f"serving.image_uri={local_image.uri(ACCOUNT, 'us-east-1')}",
 ]
 
 

@@ -12,6 +12,7 @@ from model_registry.aws import client
 from pipelines import code_bundle
 from pipelines.config import PipelineConfig
 from pipelines.deploy_settings import stack_parameters
+from pipelines.ecr_image import EcrImage
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "deploy_lambda" / "template.yaml"
 ROLE_TEMPLATE = Path(__file__).resolve().parent / "templates" / "execution-role.yaml"
@@ -60,6 +61,7 @@ def deploy_role_stack(cfg: PipelineConfig, timeout: float = 900.0) -> dict[str, 
         "BucketName": cfg.aws.bucket,
         "Prefix": cfg.aws.prefix,
         "ModelPackageGroupName": cfg.registry.model_package_group,
+        "ServingImageRepositoryArn": EcrImage.parse(cfg.serving.image_uri).repository_arn,
     }
     return _deploy(cfg, role_stack_name(cfg), ROLE_TEMPLATE, params, "CAPABILITY_NAMED_IAM", timeout)
 

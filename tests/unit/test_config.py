@@ -37,6 +37,8 @@ def test_default_config_loads():
         ("recommender.bogus=1", "unknown key"),
         ("model.xgboost_container_version=2.0-1", "1.7-1"),
         ("deploy.kms_key_id=not a key!", "KmsKeyId"),
+        ("serving.image_uri=docker.io/library/python:3", "ECR image URI"),
+        ("serving.image_uri=111122223333.dkr.ecr.us-east-1.amazonaws.com/rtb-mlops-serving", "ECR image URI"),
         # hostile or careless values (issue 17): whole values, numbers that are numbers
         ("aws.prefix=ok; rm -rf /", "aws.prefix"),
         ("aws.region=us-east-1; x", "aws.region"),
