@@ -14,6 +14,9 @@ import hashlib
 MAX = 63
 # The one production variant a deploy creates; autoscaling, alarms and invocations name it.
 VARIANT = "AllTraffic"
+# The package's additional inference specification: serving/'s image (the compiled predictor).
+# The primary specification, the stock SageMaker XGBoost image, has no name in the API.
+FAST_SPECIFICATION = "rtb-mlops-fast"
 # On each Model, EndpointConfig and Endpoint the deploy makes: the package it serves.
 TAG_PACKAGE = "rtb-mlops:model-package-arn"
 # EventBridge `source` and `detail-type` of the events the deploy Lambda acts on (and the

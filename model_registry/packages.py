@@ -11,6 +11,7 @@ from botocore.exceptions import ClientError
 
 from model_registry.contract import ARTIFACT_SHA256
 from model_registry.errors import UserError
+from model_registry.names import FAST_SPECIFICATION
 
 APPROVED = "Approved"
 REJECTED = "Rejected"
@@ -34,6 +35,8 @@ class PackageVersion:
     model_data_url: str = ""
     image: str = ""
     environment: dict[str, str] = field(default_factory=dict)
+    # AdditionalInferenceSpecifications: name -> the image of its (first) container.
+    specifications: dict[str, str] = field(default_factory=dict)
     sample_payload_url: str = ""
     metadata_properties: dict[str, str] = field(default_factory=dict)
 
@@ -58,6 +61,10 @@ class PackageVersion:
             environment=dict(container.get("Environment", {})),
             sample_payload_url=resp.get("SamplePayloadUrl", ""),
             metadata_properties=dict(resp.get("MetadataProperties", {})),
+            specifications={
+                spec.get("Name", ""): ((spec.get("Containers") or [{}])[0]).get("Image", "")
+                for spec in resp.get("AdditionalInferenceSpecifications") or []
+            },
         )
 
 
@@ -89,9 +96,12 @@ class Registration:
     commit: str
     repository: str
     generated_by: str
+    fast_image_uri: str
 
     def to_request(self) -> dict[str, Any]:
+        fast = fast_specification(self.fast_image_uri, self.model_data_url, self.framework_version, self.instance_types)
         return {
+            "AdditionalInferenceSpecifications": [fast],
             "ModelPackageGroupName": self.group,
             "ModelPackageDescription": "RTB bid-request filter (XGBoost, binary:logistic)",
             "InferenceSpecification": {
@@ -118,6 +128,26 @@ class Registration:
             },
             "CustomerMetadataProperties": {ARTIFACT_SHA256: self.artifact_sha256},
         }
+
+
+def fast_specification(image_uri: Any, model_data_url: Any, framework_version: str, instance_types) -> dict[str, Any]:
+    """The AdditionalInferenceSpecificationDefinition for serving/'s image, beside the stock one
+    (values may be pipeline parameters, which the SDK serialises)."""
+    return {
+        "Name": FAST_SPECIFICATION,
+        "Description": "rtb-mlops serving: the model compiled with treelite/tl2cgen, xgboost fallback",
+        "Containers": [
+            {
+                "Image": image_uri,
+                "ModelDataUrl": model_data_url,
+                "Framework": "XGBOOST",
+                "FrameworkVersion": framework_version,
+            }
+        ],
+        "SupportedContentTypes": ["text/csv"],
+        "SupportedResponseMIMETypes": ["text/csv"],
+        "SupportedRealtimeInferenceInstanceTypes": list(instance_types),
+    }
 
 
 def ensure_group(sm: BaseClient, name: str, description: str) -> str:

@@ -40,6 +40,7 @@ from sagemaker.serve.model_builder import ModelBuilder
 
 from model_registry.aws import boto_session
 from model_registry.contract import ARTIFACT_SHA256
+from model_registry.packages import fast_specification
 from pipelines.code_bundle import STEPS_PACKAGES, CodeBundle, collect
 from pipelines.config import PipelineConfig
 
@@ -156,8 +157,16 @@ def _register_step(cfg: PipelineConfig, p: Parameters, sess: PipelineSession) ->
     )
     # register() sets Framework only from its own model detection (which would also send it
     # down a code-upload path); Inference Recommender needs both fields on the container.
-    for container in args.create_model_package_request["InferenceSpecification"]["Containers"]:
+    request = args.create_model_package_request
+    for container in request["InferenceSpecification"]["Containers"]:
         container.update(Framework="XGBOOST", FrameworkVersion=FRAMEWORK_VERSIONS[version])
+    # register() has no parameter for it; CreateModelPackage takes the fast image beside the
+    # stock one as an additional inference specification, which the recommender benchmarks too.
+    request["AdditionalInferenceSpecifications"] = [
+        fast_specification(
+            cfg.serving.image_uri, p.artifact, FRAMEWORK_VERSIONS[version], cfg.recommender.instance_types
+        )
+    ]
     return ModelStep(name="RegisterModel", step_args=args)
 
 

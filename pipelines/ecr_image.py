@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
+from model_registry.aws import client
 from model_registry.errors import UserError
 
 # ACCOUNT.dkr.ecr.REGION.amazonaws.com[.cn]/REPOSITORY(:TAG|@sha256:DIGEST) (ECR User Guide,
@@ -72,3 +73,8 @@ def check_exists(ecr: BaseClient, uri: str, key: str = "serving.image_uri") -> s
     if not found:
         raise ImageMissing(f"{key}: {uri}: ECR DescribeImages found no such image")
     return found[0]["imageDigest"]
+
+
+def require(uri: str, key: str = "serving.image_uri") -> str:
+    """check_exists with an ECR client of the image's own region."""
+    return check_exists(client("ecr", EcrImage.parse(uri).region), uri, key)

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 from model_registry import packages
 from model_registry.aws import client
-from pipelines import code_bundle, runner
+from pipelines import code_bundle, ecr_image, runner
 from pipelines.commands.common import source_commit
 from pipelines.config import PipelineConfig
-from pipelines.ecr_image import EcrImage, check_exists
 from pipelines.inputs import ResolvedInputs, resolve
 
 
@@ -27,7 +26,7 @@ def launch(cfg: PipelineConfig) -> Launched:
 
     s3, sm = client("s3", cfg.aws.region), client("sagemaker", cfg.aws.region)
     # The pipeline references the fast image: refuse one that is not there before anything is written.
-    check_exists(client("ecr", EcrImage.parse(cfg.serving.image_uri).region), cfg.serving.image_uri)
+    ecr_image.require(cfg.serving.image_uri)
     packages.ensure_group(sm, cfg.registry.model_package_group, "RTB bid-request filter versions (rtb-mlops)")
     inputs = resolve(cfg, s3, cfg.model.artifact, cfg.model.sample_payload)
     bundle = code_bundle.collect(code_bundle.STEPS_PACKAGES)

@@ -58,7 +58,7 @@ def register(args: argparse.Namespace) -> int:
     so the deploy path refuses it until a pipeline has recommended and gated it."""
     from model_registry import packages
     from model_registry.aws import client
-    from pipelines import sdk_env
+    from pipelines import ecr_image, sdk_env
     from pipelines.commands.common import source_commit
     from pipelines.inputs import resolve
 
@@ -69,8 +69,9 @@ def register(args: argparse.Namespace) -> int:
     from pipelines.definition import FRAMEWORK_VERSIONS, REPOSITORY, serving_image
 
     sm = client("sagemaker", cfg.aws.region)
-    packages.ensure_group(sm, cfg.registry.model_package_group, "RTB bid-request filter versions (rtb-mlops)")
     inputs = resolve(cfg, client("s3", cfg.aws.region), cfg.model.artifact, cfg.model.sample_payload)
+    ecr_image.require(cfg.serving.image_uri)
+    packages.ensure_group(sm, cfg.registry.model_package_group, "RTB bid-request filter versions (rtb-mlops)")
     arn = packages.register_version(
         sm,
         packages.Registration(
@@ -84,6 +85,7 @@ def register(args: argparse.Namespace) -> int:
             commit=source_commit(),
             repository=REPOSITORY,
             generated_by="rtb-mlops registry register",
+            fast_image_uri=cfg.serving.image_uri,
         ),
     )
     print(

@@ -167,3 +167,16 @@ assert before[0] == logging.WARNING and before[1].once_per_config
         [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert out.returncode == 0, out.stderr
+
+
+def test_register_model_adds_the_fast_image_as_an_additional_specification(definition):
+    args = steps_by_name(definition)["RegisterModel"]["Arguments"]
+    assert args["InferenceSpecification"]["Containers"][0]["Image"].endswith("/sagemaker-xgboost:3.0-5")
+    (fast,) = args["AdditionalInferenceSpecifications"]
+    assert fast["Name"] == "rtb-mlops-fast"
+    assert fast["Containers"][0]["Image"] == "111122223333.dkr.ecr.us-east-1.amazonaws.com/rtb-mlops-serving:latest"
+    assert fast["Containers"][0]["ModelDataUrl"] == {"Get": "Parameters.ModelArtifactUri"}
+    assert (
+        fast["SupportedRealtimeInferenceInstanceTypes"]
+        == args["InferenceSpecification"]["SupportedRealtimeInferenceInstanceTypes"]
+    )

@@ -6,8 +6,10 @@ from botocore.exceptions import ClientError
 
 from model_registry import packages
 from model_registry.contract import Recommendation
+from model_registry.names import FAST_SPECIFICATION
 
 IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5"
+FAST_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/rtb-mlops-serving:v1"
 
 
 def registration(**kw) -> packages.Registration:
@@ -22,8 +24,25 @@ def registration(**kw) -> packages.Registration:
         commit="0123abc",
         repository="https://github.com/rtb-mlops/rtb-mlops",
         generated_by="arn:aws:sagemaker:us-east-1:123456789012:pipeline/rtb/execution/abc",
+        fast_image_uri=FAST_IMAGE,
     )
     return packages.Registration(**{**base, **kw})
+
+
+def test_the_fast_image_is_the_packages_additional_inference_specification(sm):
+    packages.ensure_group(sm, "rtb-bid-filter", "RTB")
+    arn = packages.register_version(sm, registration())
+    resp = sm.describe_model_package(ModelPackageName=arn)
+    assert resp["InferenceSpecification"]["Containers"][0]["Image"] == IMAGE
+    (fast,) = resp["AdditionalInferenceSpecifications"]
+    assert fast["Name"] == FAST_SPECIFICATION
+    assert fast["Containers"][0] == {
+        "Image": FAST_IMAGE,
+        "ModelDataUrl": "s3://bucket/in/model.tar.gz",
+        "Framework": "XGBOOST",
+        "FrameworkVersion": "3.0",
+    }
+    assert packages.describe(sm, arn).specifications == {FAST_SPECIFICATION: FAST_IMAGE}
 
 
 @pytest.fixture
@@ -106,10 +125,13 @@ def test_no_approved_version():
 def test_register_command_validates_uploads_and_registers(moto_aws, example_model, capsys):
     import json
 
+    from emulator import local_image
     from pipelines.cli import main
 
     boto3.client("s3", region_name="us-east-1").create_bucket(Bucket="rtb-mlops-local")
+    local_image.publish("123456789012", "us-east-1")
     sets = ["--set", "aws.bucket=rtb-mlops-local", "--set", "aws.role_arn=arn:aws:iam::123456789012:role/x"]
+    sets += ["--set", f"serving.image_uri={local_image.uri('123456789012', 'us-east-1')}"]
     args = ["registry", "register", *sets, "--artifact", example_model.model_path, "--payload", example_model.rows_path]
     assert main(args) == 0
     out = json.loads(capsys.readouterr().out)
@@ -117,6 +139,7 @@ def test_register_command_validates_uploads_and_registers(moto_aws, example_mode
     assert d["ModelApprovalStatus"] == "PendingManualApproval"
     assert d["CustomerMetadataProperties"]["model_artifact_sha256"] == example_model.sha256
     assert d["InferenceSpecification"]["Containers"][0]["Image"].endswith("sagemaker-xgboost:3.0-5")
+    assert d["AdditionalInferenceSpecifications"][0]["Containers"][0]["Image"].endswith(":local-stand-in")
     assert d["SamplePayloadUrl"].endswith("/payload.tar.gz") and out["artifact"].startswith("s3://rtb-mlops-local/")
 
 
