@@ -35,6 +35,12 @@ RUNTIME = [
     # `rtb-mlops loadtest`'s engine: rate-shaped users, per-second stats, and a distributed mode
     # (master + workers) for more load than one machine sends.
     "locust>=2.30,<3",
+    # The emulator serves a package's stock XGBoost specification with a server built like that
+    # container's request path (emulator/stock_xgboost_server.py), so Inference Recommender jobs
+    # measure it beside serving/: Flask under gunicorn with gevent workers, as in the container.
+    "flask>=3,<4",
+    "gunicorn>=22,<27",
+    "gevent>=24,<27",
 ]
 
 DEV = [
@@ -46,10 +52,6 @@ DEV = [
     "hypothesis>=6.100,<7",
     "ruff>=0.6",
     "cfn-lint>=1.20,<2",
-    # The benchmark's reference server is built like the SageMaker XGBoost container's.
-    "flask>=3,<4",
-    "gunicorn>=22,<27",
-    "gevent>=24",
 ]
 
 setup(

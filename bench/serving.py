@@ -78,19 +78,19 @@ def server(kind: str, model: Path, workers: int, flags: tuple[str, ...] = ()):
     port = free_port()
     bin_dir = Path(sys.executable).parent
     if kind == "reference":
+        # gunicorn + gevent + Flask, as the stock container (the emulator serves it the same way).
         cmd = [
-            str(bin_dir / "gunicorn"),
-            "-k",
-            "gevent",
-            "-w",
+            sys.executable,
+            "-m",
+            "emulator.stock_xgboost_server",
+            "--model-artifact",
+            str(model),
+            "--port",
+            str(port),
+            "--workers",
             str(workers),
-            "-b",
-            f"{HOST}:{port}",
-            "--log-level",
-            "warning",
-            "bench.reference_app:app",
         ]
-        env = {**os.environ, "MODEL_ARTIFACT": str(model), "OMP_NUM_THREADS": "1"}
+        env = {**os.environ, "OMP_NUM_THREADS": "1"}
     else:
         cmd = [
             str(bin_dir / "rtb-mlops"),
@@ -131,8 +131,7 @@ def in_process(model: Path, bodies: list[bytes]) -> dict[str, float]:
     import numpy as np
     import xgboost as xgb
 
-    os.environ["MODEL_ARTIFACT"] = str(model)
-    from bench.reference_app import csv_to_dmatrix
+    from emulator.stock_xgboost_server import csv_to_dmatrix
     from model_registry.artifact.csv_rows import parse_rows
     from model_registry.artifact.validate import load_artifact
     from serving.app import InferenceApp

@@ -1,4 +1,6 @@
-"""Real model-server processes (`serving/`) behind the emulator's endpoints and load tests.
+"""Real model-server processes behind the emulator's endpoints and load tests: `serving/` for
+the project's image, and a server built like the stock container's request path
+(`emulator.stock_xgboost_server`) for SageMaker's own XGBoost images.
 
 Each server says it is ready on its own pipe and holds a lifeline to the emulator
 (`serving.child`): a cold compile printing to stdout cannot be mistaken for its answer, and
@@ -28,6 +30,26 @@ class ModelServerError(RuntimeError):
     pass
 
 
+# What runs here for a container image.
+SERVING = "serving"
+STOCK_XGBOOST = "stock-xgboost"
+_STOCK_REPOSITORY = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?/sagemaker-xgboost[:@]")
+
+
+def server_kind(image: str) -> str:
+    """SageMaker's own XGBoost images (repository `sagemaker-xgboost` in AWS's registry accounts)
+    get the stock request path; any other image is taken for serving/'s, the only other image
+    this product registers."""
+    return STOCK_XGBOOST if _STOCK_REPOSITORY.match(image) else SERVING
+
+
+def _command(kind: str, artifact: Path, workers: int, timeout: float) -> list[str]:
+    flags = ["--model-artifact", str(artifact), "--port", "0", "--workers", str(workers)]
+    if kind == STOCK_XGBOOST:
+        return [sys.executable, "-m", "emulator.stock_xgboost_server", *flags]
+    return [sys.executable, "-m", "serving", *flags, "--startup-timeout", str(timeout)]
+
+
 @dataclass
 class ModelServer:
     """One `python -m serving` process: its URL, and the tail of its output for diagnostics."""
@@ -35,25 +57,14 @@ class ModelServer:
     artifact: Path
     environment: dict[str, str]
     workers: int = 1
+    kind: str = SERVING
     child: Child | None = None
     url: str = ""
     output_tail: deque = field(default_factory=lambda: deque(maxlen=30))
 
     def start(self, timeout: float = START_TIMEOUT) -> str:
         env = {**os.environ, **self.environment}
-        cmd = [
-            sys.executable,
-            "-m",
-            "serving",
-            "--model-artifact",
-            str(self.artifact),
-            "--port",
-            "0",
-            "--workers",
-            str(self.workers),
-            "--startup-timeout",
-            str(timeout),
-        ]
+        cmd = _command(self.kind, self.artifact, self.workers, timeout)
         self.child = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
         threading.Thread(target=self._drain_output, daemon=True).start()
         try:
@@ -110,6 +121,7 @@ class ServerPool:
 
     artifact: Path
     environment: dict[str, str]
+    kind: str = SERVING
     servers: list[ModelServer] = field(default_factory=list)
     _turn: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -127,7 +139,7 @@ class ServerPool:
             self.servers = self.servers[:want]
         for server in surplus:
             server.stop()
-        new = [ModelServer(self.artifact, self.environment) for _ in range(want - len(self.servers))]
+        new = [ModelServer(self.artifact, self.environment, kind=self.kind) for _ in range(want - len(self.servers))]
         errors: list[Exception] = []
 
         def start(server: ModelServer) -> None:

@@ -17,6 +17,8 @@ from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
 MAX_JOB_NAME = 64
+# RecommendationJobInputConfig.EndpointConfigurations takes 1 to 10 items (API reference).
+MAX_ENDPOINT_CONFIGURATIONS = 10
 # Grace beyond the job's own duration before we stop it ourselves.
 OVERRUN_GRACE_SECONDS = 600
 
@@ -42,6 +44,23 @@ class JobSpec:
     peak_rps: float
     duration_seconds: int
     traffic_phase_seconds: int
+    # The package's additional inference specifications, benchmarked beside the primary one.
+    specifications: tuple[str, ...] = ()
+
+    def endpoint_configurations(self, extra: dict[str, Any]) -> list[dict[str, Any]]:
+        """One per (specification, instance type): the primary specification has no name."""
+        configs = [
+            {"InstanceType": t, **({"InferenceSpecificationName": name} if name else {}), **extra}
+            for name in ("", *self.specifications)
+            for t in self.instance_types
+        ]
+        if len(configs) > MAX_ENDPOINT_CONFIGURATIONS:
+            raise JobFailed(
+                f"{len(self.instance_types)} instance types x {1 + len(self.specifications)} inference specifications"
+                f" make {len(configs)} endpoint configurations; a job takes at most {MAX_ENDPOINT_CONFIGURATIONS}"
+                " (recommender.instance_types)"
+            )
+        return configs
 
     def request(self) -> dict[str, Any]:
         input_config: dict[str, Any] = {
@@ -55,19 +74,21 @@ class JobSpec:
             "JobDescription": f"rtb-mlops: {self.job_type} job, {self.latency_percentile} SLA {self.max_latency_ms} ms",
             "InputConfig": input_config,
         }
+        if self.job_type == "Default" and self.specifications:
+            # A Default job picks its own instance types for the primary specification only; naming
+            # the candidates (InstanceType and InferenceSpecificationName, nothing else) has it
+            # benchmark every specification on the same types.
+            input_config.update(EndpointConfigurations=self.endpoint_configurations({}))
         if self.job_type == "Advanced":
-            input_config.update(
-                EndpointConfigurations=[
-                    {
-                        "InstanceType": t,
-                        "EnvironmentParameterRanges": {
-                            "CategoricalParameterRanges": [
-                                {"Name": "OMP_NUM_THREADS", "Value": list(self.omp_num_threads)}
-                            ]
-                        },
+            configs = self.endpoint_configurations(
+                {
+                    "EnvironmentParameterRanges": {
+                        "CategoricalParameterRanges": [{"Name": "OMP_NUM_THREADS", "Value": list(self.omp_num_threads)}]
                     }
-                    for t in self.instance_types
-                ],
+                }
+            )
+            input_config.update(
+                EndpointConfigurations=configs,
                 TrafficPattern={
                     "TrafficType": "PHASES",
                     "Phases": [
@@ -80,8 +101,8 @@ class JobSpec:
                     ],
                 },
                 ResourceLimit={
-                    "MaxNumberOfTests": len(self.instance_types) * len(self.omp_num_threads),
-                    "MaxParallelOfTests": min(10, len(self.instance_types) * len(self.omp_num_threads)),
+                    "MaxNumberOfTests": len(configs) * len(self.omp_num_threads),
+                    "MaxParallelOfTests": min(10, len(configs) * len(self.omp_num_threads)),
                 },
             )
             # A custom load test (our TrafficPattern) takes P95 only (API reference,

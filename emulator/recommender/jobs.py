@@ -1,10 +1,17 @@
 """Inference Recommender jobs (state and API) that measure for real, on this machine.
 
-A job downloads the package's artifact and sample payload and, for each candidate
-environment, has `measurement` load-test the model server on 127.0.0.1. The measurement
-becomes the job's `EndpointPerformances` (named for this machine); every instance type's
-recommendation is a projection of it, said so in its endpoint name and in the measurements
-JSON the job writes beside the sample payload.
+A job downloads the package's artifact and sample payload and, for each candidate inference
+specification and environment, has `measurement` load-test that specification's server on
+127.0.0.1: the stock XGBoost image's request path for the primary specification, serving/ for
+the project's image (emulator.model_servers.server_kind). The measurement becomes the job's
+`EndpointPerformances` (named for this machine); every instance type's recommendation is a
+projection of it, said so in its endpoint name and in the measurements JSON the job writes
+beside the sample payload.
+
+`EndpointConfigurations[].InferenceSpecificationName` names an additional specification of
+the package (none: the primary one); the recommendation carries it in
+`ModelConfiguration.InferenceSpecificationName`, as the API reference shapes it. The emulator
+honours EndpointConfigurations in Default jobs too (instance types and specifications only).
 """
 
 from __future__ import annotations
@@ -24,8 +31,9 @@ from emulator import prices
 from emulator.context import Context
 from emulator.iam import on_behalf
 from emulator.iam.policy import Check
+from emulator.model_servers import server_kind
 from emulator.protocol import ApiError, not_found, operation, validation
-from emulator.recommender.measurement import Measurement, measure, project, report
+from emulator.recommender.measurement import Measurement, Served, measure, project, report
 from model_registry.artifact.tarball import read_members
 from model_registry.names import VARIANT
 
@@ -106,6 +114,7 @@ class Recommender:
             raise validation(
                 f"Model package {arn_in} has no SamplePayloadUrl; Inference Recommender needs a sample payload."
             )
+        _check_specification_names(params, package)
         arn = f"arn:aws:sagemaker:{self.ctx.region}:{self.ctx.account}:inference-recommendations-job/{name.lower()}"
         job = Job(request=params, arn=arn)
         self.jobs[name] = job
@@ -170,23 +179,24 @@ class Recommender:
         }
 
     # --- the job ---------------------------------------------------------------------------
-    def _candidates(self, job: Job, package: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+    def _candidates(self, job: Job, package: dict[str, Any]) -> list[tuple[str, str, dict[str, str]]]:
+        """(inference specification name, "" for the primary; instance type; environment)."""
         spec = job.request["InputConfig"]
-        if job.request["JobType"] == "Advanced" and spec.get("EndpointConfigurations"):
+        if spec.get("EndpointConfigurations"):
             out = []
             for ec in spec["EndpointConfigurations"]:
                 ranges = (ec.get("EnvironmentParameterRanges") or {}).get("CategoricalParameterRanges") or []
                 combos: list[dict[str, str]] = [{}]
                 for r in ranges:
                     combos = [{**c, r["Name"]: v} for c in combos for v in r["Value"]]
-                out.extend((ec["InstanceType"], combo) for combo in combos)
+                out.extend((ec.get("InferenceSpecificationName", ""), ec["InstanceType"], combo) for combo in combos)
             return out
         types = package["InferenceSpecification"].get("SupportedRealtimeInferenceInstanceTypes") or [
             "ml.c5.large",
             "ml.c5.xlarge",
             "ml.m5.large",
         ]
-        return [(t, {}) for t in types]
+        return [("", t, {}) for t in types]
 
     def _run(self, job: Job, package: dict[str, Any]) -> None:
         try:
@@ -199,14 +209,19 @@ class Recommender:
         job.set("IN_PROGRESS")
         spec = job.request["InputConfig"]
         deadline = time.monotonic() + int(spec.get("JobDurationInSeconds") or 7200)
-        container = package["InferenceSpecification"]["Containers"][0]
+        candidates = self._candidates(job, package)
+        containers = {name: specification_container(package, name) for name, _, _ in candidates}
         refused = on_behalf.refused_to_role(
             job.request["RoleArn"],
             job.request["JobName"],
-            [
-                Check("ecr:BatchGetImage", on_behalf.ecr_repository_arn(container["Image"])),
-                Check("s3:GetObject", on_behalf.s3_object_arn(container["ModelDataUrl"])),
-                Check("s3:GetObject", on_behalf.s3_object_arn(package["SamplePayloadUrl"])),
+            [Check("s3:GetObject", on_behalf.s3_object_arn(package["SamplePayloadUrl"]))]
+            + [
+                check
+                for container in containers.values()
+                for check in (
+                    Check("ecr:BatchGetImage", on_behalf.ecr_repository_arn(container["Image"])),
+                    Check("s3:GetObject", on_behalf.s3_object_arn(container["ModelDataUrl"])),
+                )
             ],
             self.ctx.account,
             self.ctx.region,
@@ -215,16 +230,15 @@ class Recommender:
             # The job runs as its role: what the role may not do fails the job, as on AWS.
             job.set("FAILED", f"AccessDenied: {refused}")
             return
-        artifact = self.ctx.fetch_s3(container["ModelDataUrl"])
+        artifacts = {name: self.ctx.fetch_s3(c["ModelDataUrl"]) for name, c in containers.items()}
         bodies = [b.strip() for _, b in sorted(read_members(self.ctx.fetch_s3(package["SamplePayloadUrl"])).items())][
             :100
         ]
-        candidates = self._candidates(job, package)
         step = {"StepType": "BENCHMARK", "JobName": job.request["JobName"], "Status": "PENDING"}
         job.steps = [dict(step) for _ in candidates]
         percentile, sla = self._sla(job)
         measured: dict[str, Measurement] = {}
-        for i, (instance_type, env) in enumerate(candidates):
+        for i, (name, instance_type, env) in enumerate(candidates):
             if job.stop.is_set():
                 job.set("STOPPED")
                 return
@@ -232,18 +246,24 @@ class Recommender:
                 job.set("FAILED", "the job overran its JobDurationInSeconds")
                 return
             job.steps[i]["Status"] = "IN_PROGRESS"
-            key = json.dumps(env, sort_keys=True)
+            key = json.dumps([name, env], sort_keys=True)
             if key not in measured:
+                container = containers[name]
                 measured[key] = measure(
-                    artifact, {**(container.get("Environment") or {}), **env}, bodies, percentile, sla, job.stop
+                    Served(artifacts[name], server_kind(container["Image"]), name),
+                    {**(container.get("Environment") or {}), **env},
+                    bodies,
+                    percentile,
+                    sla,
+                    job.stop,
                 )
             m = measured[key]
             try:
-                rec = self._recommendation(job, i, instance_type, env, m)
+                rec = self._recommendation(job, i, instance_type, name, env, m)
             except prices.UnknownInstanceType as exc:
                 job.steps[i].update(
                     Status="FAILED",
-                    InferenceBenchmark={"ModelConfiguration": self._model_config(env), "FailureReason": str(exc)},
+                    InferenceBenchmark={"ModelConfiguration": self._model_config(name, env), "FailureReason": str(exc)},
                 )
                 continue
             job.recommendations.append(rec)
@@ -262,7 +282,8 @@ class Recommender:
             {
                 "Metrics": m.endpoint_metrics(),
                 "EndpointInfo": {
-                    "EndpointName": f"measured-on-this-machine-1-worker-{_env_slug(m.environment)}"[:63].rstrip("-")
+                    "EndpointName": f"measured-on-this-machine-1-worker-{_slug(m.inference_specification)}"
+                    f"-{_env_slug(m.environment)}"[:63].rstrip("-")
                 },
             }
             for m in measured.values()
@@ -279,25 +300,29 @@ class Recommender:
             return thresholds[0].get("Percentile", "P99"), float(thresholds[0].get("ValueInMilliseconds", 100))
         return "P99", 100.0
 
-    def _model_config(self, env: dict[str, str]) -> dict[str, Any]:
-        return {
+    def _model_config(self, name: str, env: dict[str, str]) -> dict[str, Any]:
+        config: dict[str, Any] = {
             "EnvironmentParameters": [{"Key": k, "ValueType": "String", "Value": v} for k, v in sorted(env.items())]
         }
+        if name:
+            config["InferenceSpecificationName"] = name
+        return config
 
     def _recommendation(
-        self, job: Job, i: int, instance_type: str, env: dict[str, str], m: Measurement
+        self, job: Job, i: int, instance_type: str, name: str, env: dict[str, str], m: Measurement
     ) -> dict[str, Any]:
         now = utcnow()
+        endpoint = f"projection-{instance_type.replace('.', '-')}-{_slug(name)}-from-local-measurement"
         return {
             "RecommendationId": f"{job.request['JobName']}/{i + 1:08x}",
             "Metrics": project(m, instance_type).metrics(),
             "EndpointConfiguration": {
-                "EndpointName": f"projection-{instance_type.replace('.', '-')}-from-local-measurement"[:63].rstrip("-"),
+                "EndpointName": endpoint[:63].rstrip("-"),
                 "VariantName": VARIANT,
                 "InstanceType": instance_type,
                 "InitialInstanceCount": 1,
             },
-            "ModelConfiguration": self._model_config(env),
+            "ModelConfiguration": self._model_config(name, env),
             "InvocationStartTime": now,
             "InvocationEndTime": now,
         }
@@ -307,6 +332,32 @@ class Recommender:
         uri = f"s3://{bucket}/rtb-mlops-emulator/inference-recommender/{job.request['JobName']}/measurements.json"
         self.ctx.write_s3(uri, json.dumps(report(job.request["JobName"], measured), indent=2).encode())
         log.info("inference recommender %s measurements: %s", job.request["JobName"], uri)
+
+
+def specification_container(package: dict[str, Any], name: str) -> dict[str, Any]:
+    """The first container of the package's specification `name` ("": the primary one)."""
+    if not name:
+        return package["InferenceSpecification"]["Containers"][0]
+    spec = next(s for s in package.get("AdditionalInferenceSpecifications") or [] if s["Name"] == name)
+    return spec["Containers"][0]
+
+
+def _check_specification_names(params: dict[str, Any], package: dict[str, Any]) -> None:
+    """Each EndpointConfigurations[].InferenceSpecificationName must name one of the package's
+    additional inference specifications."""
+    known = {s["Name"] for s in package.get("AdditionalInferenceSpecifications") or []}
+    for i, ec in enumerate((params.get("InputConfig") or {}).get("EndpointConfigurations") or [], start=1):
+        name = ec.get("InferenceSpecificationName")
+        if name is not None and name not in known:
+            raise validation(
+                f"InputConfig.EndpointConfigurations.{i}.InferenceSpecificationName '{name}' is not an"
+                f" inference specification of model package {package['ModelPackageArn']}"
+                f" (it has: {', '.join(sorted(known)) or 'none beside the primary one'})."
+            )
+
+
+def _slug(name: str) -> str:
+    return name.lower() or "primary"
 
 
 def _env_slug(env: dict[str, str]) -> str:

@@ -34,6 +34,16 @@ def _load_seconds() -> float:
     return float(os.environ.get("RTB_MLOPS_EMULATOR_LOADTEST_SECONDS", "12"))
 
 
+@dataclass(frozen=True)
+class Served:
+    """What is measured: the model, the server that stands in for the specification's image
+    (emulator.model_servers.SERVING or STOCK_XGBOOST), and the specification's name ("": primary)."""
+
+    artifact: Path
+    server: str
+    inference_specification: str = ""
+
+
 @dataclass
 class Measurement:
     environment: dict[str, str]
@@ -41,6 +51,8 @@ class Measurement:
     chosen: dict[str, Any]
     percentile: str
     tool: str
+    inference_specification: str = ""
+    server: str = ""
 
     def endpoint_metrics(self) -> dict[str, int]:
         """The API's EndpointMetrics/EndpointPerformances figures for the level chosen."""
@@ -69,10 +81,10 @@ class Projection:
 
 
 def measure(
-    artifact: Path, env: dict[str, str], bodies: list[bytes], percentile: str, sla_ms: float, stop: threading.Event
+    served: Served, env: dict[str, str], bodies: list[bytes], percentile: str, sla_ms: float, stop: threading.Event
 ) -> Measurement:
     """Load-tests the model served with `env`; stops early (with the levels done) when `stop` is set."""
-    server = ModelServer(artifact, env, workers=1)
+    server = ModelServer(served.artifact, env, workers=1, kind=served.server)
     server.start()
     try:
         per_level = _load_seconds() / len(CONCURRENCY)
@@ -95,7 +107,8 @@ def measure(
                 }
             )
             log.info(
-                "load test %s c=%d: %.0f req/s, p50 %.2f ms, p99 %.2f ms (%s)",
+                "load test %s %s c=%d: %.0f req/s, p50 %.2f ms, p99 %.2f ms (%s)",
+                served.server,
                 env or "{}",
                 c,
                 r.rps,
@@ -107,7 +120,8 @@ def measure(
         server.stop()
     ok = [lv for lv in levels if lv[percentile] <= sla_ms and lv["errors"] == 0]
     chosen = max(ok, key=lambda lv: lv["rps"]) if ok else min(levels, key=lambda lv: lv[percentile])
-    return Measurement(env, levels, chosen, percentile, levels[0]["tool"] if levels else "")
+    tool = levels[0]["tool"] if levels else ""
+    return Measurement(env, levels, chosen, percentile, tool, served.inference_specification, served.server)
 
 
 def project(m: Measurement, instance_type: str) -> Projection:
