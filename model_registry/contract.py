@@ -11,6 +11,7 @@ The API allows only letters, digits, white space and `_.:/=+-@` in these values 
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field, fields
 
@@ -18,6 +19,10 @@ from model_registry.errors import UserError
 
 MAX_VALUE_LENGTH = 256
 _ALLOWED_PUNCTUATION = set("_.:/=+-@")
+# InferenceSpecificationName's pattern (API reference); "-" stores the primary specification,
+# which has no name (a metadata value may not be empty, and "-" is no specification's name).
+_SPECIFICATION_NAME = re.compile(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}")
+PRIMARY_SPECIFICATION = "-"
 
 # The keys other packages read one by one (the Recommendation's fields are the rest of the
 # contract, and each of these names one of them; a test holds the two together).
@@ -25,6 +30,7 @@ RECOMMENDATION_JOB_NAME = "recommendation_job_name"
 RECOMMENDATION_ID = "recommendation_id"
 RECOMMENDED_INSTANCE_TYPE = "recommended_instance_type"
 RECOMMENDED_INSTANCE_COUNT = "recommended_instance_count"
+INFERENCE_SPECIFICATION_NAME = "inference_specification_name"
 # Written by others than the Recommend step: the gate, and registration.
 GATE_DECISION = "gate_decision"
 ARTIFACT_SHA256 = "model_artifact_sha256"
@@ -84,8 +90,15 @@ class Recommendation:
     min_instance_count: int
     max_instance_count: int
     environment: dict[str, str] = field(default_factory=dict)
+    # The package's inference specification to serve ("": the primary one).
+    inference_specification_name: str = ""
 
     def __post_init__(self) -> None:
+        if self.inference_specification_name and not _SPECIFICATION_NAME.fullmatch(self.inference_specification_name):
+            raise InvalidMetadata(
+                f"{INFERENCE_SPECIFICATION_NAME} must match {_SPECIFICATION_NAME.pattern} or be"
+                f" {PRIMARY_SPECIFICATION!r} (the primary specification), got {self.inference_specification_name!r}"
+            )
         for name in ("recommended_instance_count", "max_invocations_per_minute", "target_invocations_per_instance"):
             if getattr(self, name) < 1:
                 raise InvalidMetadata(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -102,6 +115,7 @@ class Recommendation:
     def to_properties(self) -> dict[str, str]:
         props = {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name != "environment"}
         props["environment"] = encode_environment(self.environment)
+        props[INFERENCE_SPECIFICATION_NAME] = self.inference_specification_name or PRIMARY_SPECIFICATION
         return props
 
     @classmethod
@@ -113,6 +127,9 @@ class Recommendation:
         values: dict[str, object] = {}
         for f in fields(cls):
             raw = props[f.name]
+            if f.name == INFERENCE_SPECIFICATION_NAME:
+                values[f.name] = "" if raw == PRIMARY_SPECIFICATION else raw
+                continue
             try:
                 values[f.name] = _parse(f.type, raw)
             except ValueError as exc:

@@ -17,6 +17,15 @@ VARIANT = "AllTraffic"
 # The package's additional inference specification: serving/'s image (the compiled predictor).
 # The primary specification, the stock SageMaker XGBoost image, has no name in the API.
 FAST_SPECIFICATION = "rtb-mlops-fast"
+# How tables, charts and the audit name the primary specification.
+PRIMARY_LABEL = "stock-xgboost"
+
+
+def specification_label(name: str) -> str:
+    """An inference specification for people: its name, or PRIMARY_LABEL for the primary one."""
+    return name or PRIMARY_LABEL
+
+
 # On each Model, EndpointConfig and Endpoint the deploy makes: the package it serves.
 TAG_PACKAGE = "rtb-mlops:model-package-arn"
 # EventBridge `source` and `detail-type` of the events the deploy Lambda acts on (and the

@@ -1,17 +1,21 @@
 """Inference Recommender's recommendations, as candidates the selection can trust.
 
-A recommendation missing a metric the decision needs, naming an instance type the API does
-not know, or setting a container variable the deploy Lambda refuses (`tunable_env`), is kept
-in the results with the reason it was set aside.
+A candidate is a (container, instance type, environment): the container is the package's
+inference specification the recommendation benchmarked (`ModelConfiguration.
+InferenceSpecificationName`; none: the primary, stock XGBoost one). A recommendation missing a
+metric the decision needs, naming an instance type the API does not know, or setting a
+container variable the deploy Lambda refuses (`tunable_env`), is kept in the results with the
+reason it was set aside; so is every candidate of a specification the parity gate dropped.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from model_registry import tunable_env
+from model_registry.names import specification_label
 
 REQUIRED_METRICS = ("CostPerHour", "CostPerInference", "MaxInvocations", "ModelLatency")
 
@@ -29,6 +33,12 @@ class Candidate:
     memory_utilization: float | None = None
     excluded_reason: str = ""
     notes: list[str] = field(default_factory=list)
+    # The package's inference specification benchmarked; "" is the primary one.
+    inference_specification_name: str = ""
+
+    @property
+    def container(self) -> str:
+        return specification_label(self.inference_specification_name)
 
     @property
     def valid(self) -> bool:
@@ -40,6 +50,8 @@ class Candidate:
     def to_dict(self, max_latency_ms: float) -> dict[str, Any]:
         return {
             "recommendation_id": self.recommendation_id,
+            "inference_specification_name": self.inference_specification_name,
+            "container": self.container,
             "instance_type": self.instance_type,
             "environment": self.environment,
             "model_latency_ms": self.model_latency_ms,
@@ -64,7 +76,8 @@ def _number(metrics: dict[str, Any], key: str) -> float | None:
 def from_recommendation(rec: dict[str, Any], instance_types: frozenset[str]) -> Candidate:
     metrics = rec.get("Metrics") or {}
     endpoint = rec.get("EndpointConfiguration") or {}
-    params = (rec.get("ModelConfiguration") or {}).get("EnvironmentParameters") or []
+    model = rec.get("ModelConfiguration") or {}
+    params = model.get("EnvironmentParameters") or []
     instance_type = str(endpoint.get("InstanceType") or "")
     values = {key: _number(metrics, key) for key in REQUIRED_METRICS}
     problems = [f"{key} missing or not a finite number" for key, v in values.items() if v is None]
@@ -93,9 +106,20 @@ def from_recommendation(rec: dict[str, Any], instance_types: frozenset[str]) -> 
         memory_utilization=_number(metrics, "MemoryUtilization"),
         excluded_reason="; ".join(problems),
         notes=notes,
+        inference_specification_name=str(model.get("InferenceSpecificationName") or ""),
     )
 
 
 def from_job(job: dict[str, Any], instance_types: frozenset[str]) -> list[Candidate]:
     recs = job.get("InferenceRecommendations") or []
     return [from_recommendation(r, instance_types) for r in recs if isinstance(r, dict)]
+
+
+def drop_specification(candidates: list[Candidate], name: str, reason: str) -> list[Candidate]:
+    """Every candidate of specification `name` set aside with `reason` (kept, for the record)."""
+    return [
+        replace(c, excluded_reason="; ".join(filter(None, [reason, c.excluded_reason])))
+        if c.inference_specification_name == name
+        else c
+        for c in candidates
+    ]

@@ -2,8 +2,10 @@
 
 The same code serves the pipeline's Recommend step and `rtb-mlops recommend --job-json`.
 
-Selection: among valid recommendations whose ModelLatency (ms) is within the SLA, the
-lowest CostPerInference; ties go to the higher MaxInvocations, then the recommendation id.
+Selection: among valid recommendations whose ModelLatency (ms) is within the SLA, over every
+(container, instance type, environment), the lowest CostPerInference; ties go to the higher
+MaxInvocations, then the recommendation id. A container (inference specification) the parity
+gate dropped has all its candidates set aside with the gate's reason.
 
 Capacity, for peak R requests/s and safety factor s (0 < s <= 1), per instance type:
     instance_count = max(min_instances, ceil(R * 60 / (MaxInvocations * s)))
@@ -18,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from model_registry.errors import UserError
-from steps.candidates import Candidate, from_job
+from steps.candidates import Candidate, drop_specification, from_job
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,8 @@ class Decision:
     choice: Candidate | None
     plan: Plan | None
     checks: list[Check] = field(default_factory=list)
+    # Inference specifications set aside before selection (parity gate): name -> reason.
+    dropped: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -94,12 +98,14 @@ class Decision:
     @property
     def reason(self) -> str:
         failed = [c.failure for c in self.checks if not c.passed]
+        dropped = "".join(f"; {name} set aside: {why}" for name, why in sorted(self.dropped.items()))
         if failed:
-            return "; ".join(failed)
+            return "; ".join(failed) + dropped
         assert self.choice is not None and self.plan is not None
         return (
-            f"{self.choice.instance_type} x{self.plan.instance_count}: {self.choice.model_latency_ms:g} ms within the"
-            f" {self.inputs.max_latency_ms:g} ms SLA at {self.choice.cost_per_inference:.3g} USD per inference"
+            f"{self.choice.container} on {self.choice.instance_type} x{self.plan.instance_count}:"
+            f" {self.choice.model_latency_ms:g} ms within the {self.inputs.max_latency_ms:g} ms SLA at"
+            f" {self.choice.cost_per_inference:.3g} USD per inference{dropped}"
         )
 
     def summary(self) -> dict[str, Any]:
@@ -109,6 +115,8 @@ class Decision:
             "decision": "passed" if self.passed else "failed",
             "reason": self.reason,
             "recommendation_id": c.recommendation_id if c else None,
+            "inference_specification_name": c.inference_specification_name if c else None,
+            "container": c.container if c else None,
             "instance_type": c.instance_type if c else None,
             "environment": c.environment if c else None,
             "instance_count": p.instance_count if p else None,
@@ -198,11 +206,19 @@ def _checks(candidates: list[Candidate], choice: Candidate | None, plan: Plan | 
     ]
 
 
-def decide(job: dict[str, Any], inputs: DecisionInputs, instance_types: frozenset[str]) -> Decision:
+def decide(
+    job: dict[str, Any],
+    inputs: DecisionInputs,
+    instance_types: frozenset[str],
+    dropped: dict[str, str] | None = None,
+) -> Decision:
+    """`dropped`: inference specifications whose candidates are set aside, with the reason."""
     candidates = from_job(job, instance_types)
+    for name, reason in (dropped or {}).items():
+        candidates = drop_specification(candidates, name, reason)
     choice = choose(candidates, inputs.max_latency_ms)
     plan = plan_capacity(choice, inputs) if choice else None
-    return Decision(inputs, candidates, choice, plan, _checks(candidates, choice, plan, inputs))
+    return Decision(inputs, candidates, choice, plan, _checks(candidates, choice, plan, inputs), dict(dropped or {}))
 
 
 def within_quota(d: Decision, quota_name: str, quota_value: int | None, problem: str = "") -> Decision:

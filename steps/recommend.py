@@ -19,7 +19,7 @@ from model_registry import lineage, packages
 from model_registry.aws import client
 from model_registry.contract import ARTIFACT_SHA256, Recommendation
 from model_registry.instance_types import realtime_instance_types
-from steps import endpoint_quotas, ir_job, report
+from steps import endpoint_quotas, ir_job, parity_verdict, report
 from steps.decision import Decision, DecisionInputs, decide, within_quota
 from steps.results import document
 
@@ -43,6 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--traffic-phase-seconds", type=int, default=120)
     p.add_argument("--pipeline-execution-arn", default="")
     p.add_argument("--output-dir", type=Path, required=True)
+    p.add_argument("--parity-dir", type=Path, help=f"where the Parity step's {parity_verdict.FILE} is")
     return p.parse_args(argv)
 
 
@@ -76,6 +77,7 @@ def recommendation(decision: Decision, job_name: str) -> Recommendation | None:
         min_instance_count=p.min_instance_count,
         max_instance_count=max(p.max_instance_count, p.instance_count),
         environment=c.environment,
+        inference_specification_name=c.inference_specification_name,
     )
 
 
@@ -94,13 +96,16 @@ def run(args: argparse.Namespace, sm, out: TextIO = sys.stdout, sleep=time.sleep
         peak_rps=args.peak_rps,
         duration_seconds=args.job_duration_seconds,
         traffic_phase_seconds=args.traffic_phase_seconds,
+        specifications=tuple(sorted(package.specifications)),
     )
     ir_job.start_once(sm, spec, out)
     job = ir_job.wait(sm, spec, out, sleep=sleep)
     quotas = endpoint_quotas.read(sq or client("service-quotas"))
     # Usable types are the ones the account has endpoint quotas for; the image's botocore list is
     # consulted only when Service Quotas cannot be read (and then the gate fails on the quota).
-    decision = decide(job, inputs, quotas.instance_types() or realtime_instance_types())
+    decision = decide(
+        job, inputs, quotas.instance_types() or realtime_instance_types(), parity_verdict.dropped(args.parity_dir)
+    )
     if decision.choice:
         kind = decision.choice.instance_type
         decision = within_quota(decision, endpoint_quotas.quota_name(kind), *quotas.value(kind))

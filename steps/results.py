@@ -11,6 +11,7 @@ import math
 from dataclasses import asdict
 from typing import Any
 
+from steps import containers
 from steps.decision import Decision
 
 SCHEMA = "rtb-mlops/recommend-results/v1"
@@ -18,6 +19,8 @@ SCHEMA = "rtb-mlops/recommend-results/v1"
 _EMPTY_CHOICE = {
     "chosen": False,
     "recommendation_id": "",
+    "inference_specification_name": "",
+    "container": "",
     "instance_type": "",
     "environment": {},
     "model_latency_ms": 0,
@@ -76,6 +79,7 @@ def _document(decision: Decision, job: dict[str, Any], scaling: dict[str, Any] |
             "items": [x.to_dict(i.max_latency_ms) for x in decision.candidates],
         },
         "choice": choice,
+        "containers": containers.document(decision),
         "plan": asdict(decision.plan) if decision.plan else _EMPTY_PLAN,
         "scaling_recommendation": scaling or {},
         # Benchmarks of existing endpoints, or (on the emulator) the measurement on this machine.

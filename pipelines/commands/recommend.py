@@ -25,6 +25,11 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-cost-per-inference", type=float, default=float("inf"))
     p.add_argument("--max-fleet-cost-per-hour", type=float, default=float("inf"))
     p.add_argument("--latency-percentile", choices=["P95", "P99"], default="P99")
+    p.add_argument(
+        "--parity-dir",
+        type=Path,
+        help="a folder with the Parity step's parity.json (a failed verdict drops the fast container)",
+    )
     p.add_argument("--table", action="store_true", help="also print the candidates table on stderr")
     p.add_argument("--chart", type=Path, help="write the candidates chart (PNG) here")
     p.set_defaults(func=run)
@@ -46,12 +51,12 @@ def _read_job(path: Path) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     from model_registry.instance_types import realtime_instance_types
-    from steps import report
+    from steps import parity_verdict, report
     from steps.decision import decide
     from steps.recommend import decision_inputs
 
     job = _read_job(args.job_json)
-    decision = decide(job, decision_inputs(args), realtime_instance_types())
+    decision = decide(job, decision_inputs(args), realtime_instance_types(), parity_verdict.dropped(args.parity_dir))
     if args.table:
         print(report.table(decision), file=sys.stderr)
     if args.chart:

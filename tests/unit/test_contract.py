@@ -26,6 +26,14 @@ def test_round_trip():
     assert Recommendation.from_properties("arn", REC.to_properties()) == REC
 
 
+def test_the_specification_round_trips_and_the_primary_one_is_stored_as_a_dash():
+    fast = Recommendation(**{**vars(REC), "inference_specification_name": "rtb-mlops-fast"})
+    assert fast.to_properties()["inference_specification_name"] == "rtb-mlops-fast"
+    assert Recommendation.from_properties("arn", fast.to_properties()) == fast
+    assert REC.to_properties()["inference_specification_name"] == "-"
+    assert Recommendation.from_properties("arn", REC.to_properties()).inference_specification_name == ""
+
+
 def test_missing_keys_are_named():
     props = REC.to_properties()
     del props["recommended_instance_type"], props["target_invocations_per_instance"]
@@ -41,6 +49,7 @@ def test_missing_keys_are_named():
         ("cost_per_hour", "nan", "finite"),
         ("min_instance_count", "50", "1 <= min <= max"),
         ("environment", "not pairs", "KEY=VALUE"),
+        ("inference_specification_name", "fast_one", "inference_specification_name must match"),
     ],
 )
 def test_bad_values_are_named(key, value, fragment):

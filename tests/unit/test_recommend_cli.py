@@ -69,3 +69,32 @@ def test_unreadable_job_file(capsys, tmp_path):
         == 2
     )
     assert "job status is FAILED, not COMPLETED: quota" in capsys.readouterr().err
+
+
+TWO = ["recommend", "--job-json", str(FIXTURES / "ir_job_two_specifications.json"), "--max-latency-ms", "20"]
+TWO += ["--peak-rps", "50000", "--safety-factor", "0.7", "--min-instances", "2"]
+
+
+def test_the_choice_spans_the_packages_inference_specifications(capsys):
+    assert main([*TWO, "--table"]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert (out["inference_specification_name"], out["instance_type"]) == ("rtb-mlops-fast", "ml.c6i.large")
+    assert out["reason"].startswith("rtb-mlops-fast on ml.c6i.large")
+    rows = [line for line in captured.err.splitlines() if "ml." in line]
+    assert {line.split()[0].lstrip("*") or line.split()[1] for line in rows} >= {"stock-xgboost", "rtb-mlops-fast"}
+
+
+def test_a_failed_parity_verdict_drops_the_fast_container_with_its_reason(capsys, tmp_path):
+    verdict = {"passed": False, "rows_checked": 1100, "max_abs_diff": 0.031, "reason": "row 7: 0.41 vs 0.379"}
+    (tmp_path / "parity.json").write_text(json.dumps(verdict))
+    assert main([*TWO, "--parity-dir", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["inference_specification_name"], out["instance_type"]) == ("", "ml.c6i.large")
+    assert "rtb-mlops-fast set aside: parity gate failed: row 7: 0.41 vs 0.379 (1100 rows checked" in out["reason"]
+
+
+def test_a_missing_parity_verdict_drops_the_fast_container_too(capsys, tmp_path):
+    assert main([*TWO, "--parity-dir", str(tmp_path)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["container"] == "stock-xgboost" and "no readable verdict" in out["reason"]
