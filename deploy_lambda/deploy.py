@@ -97,7 +97,8 @@ class Deployer:
         rec = Recommendation.from_properties(pkg.arn, pkg.customer_metadata)
         limits.refuse(
             pkg.arn,
-            limits.problems(rec, self.settings) + evidence.problems(self.sm, pkg.arn, pkg.customer_metadata, rec),
+            limits.problems(rec, self.settings)
+            + evidence.problems(self.sm, pkg.arn, pkg.customer_metadata, rec, frozenset(pkg.specifications)),
         )
         return rec
 

@@ -3,7 +3,9 @@
 The Inference Recommender job that `recommendation_job_name` names is read from the service:
 it must exist, have COMPLETED, have benchmarked this very package version (its
 `InputConfig.ModelPackageVersionArn`), and hold the chosen `recommendation_id` with the same
-instance type and container environment. The gate's decision must be `passed`.
+instance type, container environment and inference specification
+(`ModelConfiguration.InferenceSpecificationName`; none: the primary one). That specification
+must be one the package really has. The gate's decision must be `passed`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from model_registry.contract import (
     GATE_DECISION,
+    INFERENCE_SPECIFICATION_NAME,
     PASSED,
     RECOMMENDATION_ID,
     RECOMMENDATION_JOB_NAME,
@@ -53,7 +56,14 @@ def _recommendation_problems(job: dict[str, Any], rec: Recommendation) -> list[s
             f"{RECOMMENDED_INSTANCE_TYPE} = {rec.recommended_instance_type!r}, but the job recommends"
             f" {instance_type!r} in {rec.recommendation_id}"
         )
-    params = (chosen.get("ModelConfiguration") or {}).get("EnvironmentParameters") or []
+    model = chosen.get("ModelConfiguration") or {}
+    benchmarked = model.get("InferenceSpecificationName") or ""
+    if benchmarked != rec.inference_specification_name:
+        out.append(
+            f"{INFERENCE_SPECIFICATION_NAME} = {_spec(rec.inference_specification_name)}, but the job's"
+            f" {rec.recommendation_id} benchmarked {_spec(benchmarked)}"
+        )
+    params = model.get("EnvironmentParameters") or []
     environment = {p.get("Key"): p.get("Value") for p in params if isinstance(p, dict)}
     if environment != rec.environment:
         out.append(
@@ -62,11 +72,24 @@ def _recommendation_problems(job: dict[str, Any], rec: Recommendation) -> list[s
     return out
 
 
-def problems(sm: BaseClient, arn: str, metadata: dict[str, str], rec: Recommendation) -> list[str]:
-    """What does not agree with the evidence, one message per key; empty when all of it does."""
+def _spec(name: str) -> str:
+    return repr(name) if name else "the primary specification"
+
+
+def problems(
+    sm: BaseClient, arn: str, metadata: dict[str, str], rec: Recommendation, specifications: frozenset[str]
+) -> list[str]:
+    """What does not agree with the evidence, one message per key; empty when all of it does.
+    `specifications`: the names of the package's additional inference specifications."""
     out = []
     if metadata.get(GATE_DECISION) != PASSED:
         out.append(f"{GATE_DECISION} = {metadata.get(GATE_DECISION)!r}, not {PASSED!r}")
+    name = rec.inference_specification_name
+    if name and name not in specifications:
+        out.append(
+            f"{INFERENCE_SPECIFICATION_NAME} = {name!r} is not an inference specification of the package"
+            f" (it has: {', '.join(sorted(specifications)) or 'the primary one only'})"
+        )
     name = rec.recommendation_job_name
     job = _job(sm, name) if _JOB_NAME.fullmatch(name) else None
     if job is None:

@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 
 from deploy_lambda.settings import Settings
 from model_registry.contract import Recommendation
-from model_registry.endpoints import package_of_model
+from model_registry.endpoints import package_of_model, specification_of_model
 from model_registry.names import TAG_PACKAGE, VARIANT
 
 _VERSION = re.compile(r":model-package/[^/]+/(\d+)$")
@@ -74,12 +74,23 @@ def ensure_model(sm: BaseClient, name: str, package_arn: str, rec: Recommendatio
     if existing is not None:
         if package_of_model(existing) != package_arn:
             raise Conflict(f"model {name} exists but serves {package_of_model(existing)}, not {package_arn}")
+        serving = specification_of_model(existing)
+        if serving != rec.inference_specification_name:
+            raise Conflict(
+                f"model {name} exists but serves inference specification {serving or '(primary)'!r},"
+                f" not {rec.inference_specification_name or '(primary)'!r}"
+            )
         return False
+    # ContainerDefinition.InferenceSpecificationName picks the package's additional specification
+    # (API reference, CreateModel); without it the model serves the primary one.
+    container = {"ModelPackageName": package_arn, "Environment": rec.environment}
+    if rec.inference_specification_name:
+        container["InferenceSpecificationName"] = rec.inference_specification_name
     try:
         sm.create_model(
             ModelName=name,
             ExecutionRoleArn=settings.execution_role_arn,
-            PrimaryContainer={"ModelPackageName": package_arn, "Environment": rec.environment},
+            PrimaryContainer=container,
             Tags=[{"Key": TAG_PACKAGE, "Value": package_arn}],
         )
     except ClientError as exc:

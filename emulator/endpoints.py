@@ -32,13 +32,14 @@ from emulator.clock import Clock
 from emulator.cloudwatch.models import Invocation, MetricStore
 from emulator.context import Context
 from emulator.events import EventBus
-from emulator.model_servers import ServerPool
+from emulator.model_servers import ServerPool, server_kind
 from emulator.moto_fixes import endpoint_to_update, record_deployment
 from emulator.protocol import ApiError, operation, validation
 from emulator.quotas import AccountQuotas, endpoint_instances
 from emulator.quotas.limits import check_endpoint_instances
-from model_registry.endpoints import package_of_model, primary_container
+from model_registry.endpoints import package_of_model, primary_container, specification_of_model
 from model_registry.names import ENDPOINT_CHANGE, EVENT_SOURCE, VARIANT
+from model_registry.packages import specification_container
 
 log = logging.getLogger("rtb_mlops.emulator")
 # How long AWS takes to bring new instances into service (AWS seconds, on the compressed clock).
@@ -210,8 +211,10 @@ class Endpoints:
     def _arn(self, name: str) -> str:
         return f"arn:aws:sagemaker:{self.ctx.region}:{self.ctx.account}:endpoint/{name.lower()}"
 
-    def _resolve(self, config_name: str) -> tuple[str, dict[str, str]]:
-        """(ModelDataUrl, environment) of the config's first variant's model."""
+    def _resolve(self, config_name: str) -> tuple[str, dict[str, str], str]:
+        """(ModelDataUrl, environment, server kind) of the config's first variant's model: for a
+        model made from a package, its container of the specification the model names
+        (`InferenceSpecificationName`; none: the primary one), served as that image is here."""
         config = self.backend.describe_endpoint_config(config_name)
         model = self.backend.describe_model(config["ProductionVariants"][0]["ModelName"]).gen_response_object()
         container = primary_container(model)
@@ -219,9 +222,9 @@ class Endpoints:
         package_arn = package_of_model(model)
         if package_arn:
             package = self.backend.describe_model_package(package_arn).gen_response_object()
-            spec = package["InferenceSpecification"]["Containers"][0]
-            return spec["ModelDataUrl"], {**(spec.get("Environment") or {}), **env}
-        return container["ModelDataUrl"], env
+            spec = specification_container(package, specification_of_model(model))
+            return spec["ModelDataUrl"], {**(spec.get("Environment") or {}), **env}, server_kind(spec["Image"])
+        return container["ModelDataUrl"], env, server_kind(container.get("Image", ""))
 
     def _check_quotas(self, config_name: str) -> None:
         with self._lock:
@@ -239,8 +242,8 @@ class Endpoints:
         config = self.backend.endpoint_configs[config_name]
         instances = int(config.production_variants[0].get("InitialInstanceCount") or 1)
         try:
-            url, env = self._resolve(config_name)
-            pool = ServerPool(self.ctx.fetch_s3(url), env)
+            url, env, kind = self._resolve(config_name)
+            pool = ServerPool(self.ctx.fetch_s3(url), env, kind)
             pool.resize(instances)
         except Exception as exc:
             reason = f"model server for {config_name} failed to start: {exc}"

@@ -87,7 +87,14 @@ def _update_model_package(
             **customer_metadata_properties,
         }
     package.remove_customer_metadata_property(customer_metadata_properties_to_remove)
-    package.add_additional_inference_specifications(additional_inference_specifications_to_add)
+    # moto replaces the package's additional specifications with the (absent) list to add on
+    # every update; AWS only ever adds to them, and refuses a name the package already has.
+    if additional_inference_specifications_to_add:
+        names = [s["Name"] for s in package.additional_inference_specifications or []]
+        taken = [s["Name"] for s in additional_inference_specifications_to_add if s["Name"] in names]
+        if taken:
+            raise ValidationError(f"Model package {model_package_arn} already has inference specifications {taken}")
+        package.add_additional_inference_specifications(additional_inference_specifications_to_add)
     package.modifications_done()
     caller = principals.current()
     if caller is not None:

@@ -19,3 +19,8 @@ def primary_container(model: Mapping[str, Any] | None) -> Mapping[str, Any]:
 def package_of_model(model: Mapping[str, Any] | None) -> str | None:
     """The model package ARN a `DescribeModel` response was made from, or None."""
     return primary_container(model).get("ModelPackageName") or None
+
+
+def specification_of_model(model: Mapping[str, Any] | None) -> str:
+    """The package's inference specification a model serves ("": the primary one)."""
+    return primary_container(model).get("InferenceSpecificationName") or ""

@@ -150,6 +150,15 @@ def fast_specification(image_uri: Any, model_data_url: Any, framework_version: s
     }
 
 
+def specification_container(package: dict[str, Any], name: str) -> dict[str, Any]:
+    """The first container of a DescribeModelPackage response's specification `name` ("": the
+    primary one); StopIteration when the package has no such specification."""
+    if not name:
+        return package["InferenceSpecification"]["Containers"][0]
+    spec = next(s for s in package.get("AdditionalInferenceSpecifications") or [] if s["Name"] == name)
+    return spec["Containers"][0]
+
+
 def ensure_group(sm: BaseClient, name: str, description: str) -> str:
     """The group's ARN, creating the group only if it does not exist (safe to repeat or race)."""
     try:

@@ -36,6 +36,7 @@ from emulator.protocol import ApiError, not_found, operation, validation
 from emulator.recommender.measurement import Measurement, Served, measure, project, report
 from model_registry.artifact.tarball import read_members
 from model_registry.names import VARIANT
+from model_registry.packages import specification_container
 
 log = logging.getLogger("rtb_mlops.emulator")
 
@@ -332,14 +333,6 @@ class Recommender:
         uri = f"s3://{bucket}/rtb-mlops-emulator/inference-recommender/{job.request['JobName']}/measurements.json"
         self.ctx.write_s3(uri, json.dumps(report(job.request["JobName"], measured), indent=2).encode())
         log.info("inference recommender %s measurements: %s", job.request["JobName"], uri)
-
-
-def specification_container(package: dict[str, Any], name: str) -> dict[str, Any]:
-    """The first container of the package's specification `name` ("": the primary one)."""
-    if not name:
-        return package["InferenceSpecification"]["Containers"][0]
-    spec = next(s for s in package.get("AdditionalInferenceSpecifications") or [] if s["Name"] == name)
-    return spec["Containers"][0]
 
 
 def _check_specification_names(params: dict[str, Any], package: dict[str, Any]) -> None:

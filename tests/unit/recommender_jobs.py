@@ -16,7 +16,14 @@ OPERATION = "describe_inference_recommendations_job"
 _NOW = 1_795_946_400
 
 
-def recommendation(rec_id: str, instance_type: str, environment: dict[str, str]) -> dict[str, Any]:
+def recommendation(
+    rec_id: str, instance_type: str, environment: dict[str, str], specification: str = ""
+) -> dict[str, Any]:
+    model: dict[str, Any] = {
+        "EnvironmentParameters": [{"Key": k, "ValueType": "String", "Value": v} for k, v in sorted(environment.items())]
+    }
+    if specification:
+        model["InferenceSpecificationName"] = specification
     return {
         "RecommendationId": rec_id,
         "Metrics": {"CostPerHour": 0.119, "CostPerInference": 4.2e-8, "MaxInvocations": 46800, "ModelLatency": 2},
@@ -26,11 +33,7 @@ def recommendation(rec_id: str, instance_type: str, environment: dict[str, str])
             "InstanceType": instance_type,
             "InitialInstanceCount": 1,
         },
-        "ModelConfiguration": {
-            "EnvironmentParameters": [
-                {"Key": k, "ValueType": "String", "Value": v} for k, v in sorted(environment.items())
-            ]
-        },
+        "ModelConfiguration": model,
     }
 
 
@@ -49,7 +52,9 @@ def job_for(package_arn: str, rec: Recommendation, status: str = "COMPLETED") ->
         "LastModifiedTime": _NOW + 600,
         "InputConfig": {"ModelPackageVersionArn": package_arn, "JobDurationInSeconds": 7200},
         "InferenceRecommendations": [
-            recommendation(rec.recommendation_id, rec.recommended_instance_type, rec.environment),
+            recommendation(
+                rec.recommendation_id, rec.recommended_instance_type, rec.environment, rec.inference_specification_name
+            ),
             recommendation(f"{name}/other", other, {"OMP_NUM_THREADS": "1"}),
         ],
     }

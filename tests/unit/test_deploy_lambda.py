@@ -375,12 +375,36 @@ def refused(aws, *fragments: str, event: dict | None = None) -> str:
         ({"recommended_instance_type": "ml.c5.xlarge"}, ["recommended_instance_type = 'ml.c5.xlarge', but the job recommends 'ml.c6i.large'"]),
         ({"environment": "OMP_NUM_THREADS=4"}, ["environment = OMP_NUM_THREADS=4, but the job's rtb-bid-filter-v1-default/00000001 has OMP_NUM_THREADS=2"]),
         ({"environment": "-"}, ["environment = no variables, but the job's"]),
+        ({"inference_specification_name": "rtb-mlops-fast"}, ["inference_specification_name = 'rtb-mlops-fast', but the job's rtb-bid-filter-v1-default/00000001 benchmarked the primary specification"]),
+        ({"inference_specification_name": "someone-elses"}, ["inference_specification_name = 'someone-elses' is not an inference specification of the package (it has: rtb-mlops-fast)"]),
     ],
 )  # fmt: skip
 def test_forged_metadata_is_refused_with_no_write(aws, changes, fragments):
     arn = add_version(aws)
     forge(aws, arn, **changes)
     refused(aws, arn, *fragments)
+
+
+def test_the_fast_specification_is_deployed_by_name(aws):
+    fast = dataclasses.replace(DEFAULT_REC, inference_specification_name="rtb-mlops-fast")
+    add_version(aws, recommendation=fast)
+    handler(approval_event(1), CONTEXT)
+    model = aws.sm.describe_model(ModelName=serving_config(aws))
+    assert model["PrimaryContainer"]["InferenceSpecificationName"] == "rtb-mlops-fast"
+    assert model["PrimaryContainer"]["ModelPackageName"].endswith(f"model-package/{GROUP}/1")
+
+
+def test_the_primary_specification_is_deployed_without_a_name(aws):
+    add_version(aws)
+    handler(approval_event(1), CONTEXT)
+    assert "InferenceSpecificationName" not in aws.sm.describe_model(ModelName=serving_config(aws))["PrimaryContainer"]
+
+
+def test_a_fast_recommendation_the_job_benchmarked_on_the_primary_is_refused(aws):
+    arn = add_version(aws)
+    # The job's own recommendation is the primary specification's: the metadata claims the fast one.
+    forge(aws, arn, inference_specification_name="rtb-mlops-fast")
+    refused(aws, "benchmarked the primary specification")
 
 
 def test_metadata_without_a_gate_decision_is_refused(aws):

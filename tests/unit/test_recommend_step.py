@@ -249,7 +249,7 @@ def test_written_metadata_is_the_contract(sm, tmp_path):
     with Stubber(lambda_sm) as lambda_stub:
         job = job_response("ir_job_default.json")
         lambda_stub.add_response("describe_inference_recommendations_job", job, {"JobName": job["JobName"]})
-        assert evidence.problems(lambda_sm, ARN, metadata, rec) == []
+        assert evidence.problems(lambda_sm, ARN, metadata, rec, frozenset()) == []
 
 
 def test_advanced_job_request_shape(sm, tmp_path):

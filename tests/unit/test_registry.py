@@ -162,3 +162,13 @@ def test_register_command_refuses_a_malicious_artifact(moto_aws, tmp_path, capsy
     assert main(["registry", "register", *sets, "--artifact", str(art), "--payload", str(rows)]) == 2
     assert "refused without loading" in capsys.readouterr().err
     assert boto3.client("sagemaker", region_name="us-east-1").list_model_packages()["ModelPackageSummaryList"] == []
+
+
+def test_an_update_keeps_the_additional_specifications_and_refuses_a_name_twice(sm):
+    packages.ensure_group(sm, "rtb-bid-filter", "RTB")
+    arn = packages.register_version(sm, registration())
+    packages.update_metadata(sm, arn, {"gate_decision": "passed"})
+    assert packages.describe(sm, arn).specifications == {FAST_SPECIFICATION: FAST_IMAGE}
+    again = sm.describe_model_package(ModelPackageName=arn)["AdditionalInferenceSpecifications"]
+    with pytest.raises(ClientError, match="already has inference specifications"):
+        sm.update_model_package(ModelPackageArn=arn, AdditionalInferenceSpecificationsToAdd=again)
