@@ -21,9 +21,9 @@ from model_registry.audit.evidence import (
     StepEvidence,
 )
 from model_registry.contract import ARTIFACT_SHA256, GATE_DECISION, RECOMMENDATION_ID, RECOMMENDATION_JOB_NAME
-from model_registry.endpoints import package_of_model
+from model_registry.endpoints import package_of_model, specification_of_model
 from model_registry.errors import UserError
-from model_registry.names import TAG_PACKAGE
+from model_registry.names import TAG_PACKAGE, specification_label
 
 _EXECUTION = re.compile(r"arn:aws[a-z\-]*:sagemaker:[^:]+:\d{12}:pipeline/[^/]+/execution/[^/]+")
 
@@ -61,6 +61,7 @@ def _endpoint(c: Clients, name: str) -> tuple[EndpointEvidence, ConfigEvidence, 
             variant.get("InitialInstanceCount"),
             variant["ModelName"],
             tags.get(TAG_PACKAGE, ""),
+            specification_of_model(model),
         ),
         package_arn,
     )
@@ -90,6 +91,10 @@ def _package(c: Clients, arn: str) -> PackageEvidence:
         model_data_url=p.model_data_url,
         sample_payload_url=p.sample_payload_url,
         metadata=p.customer_metadata,
+        images={
+            specification_label(""): p.image,
+            **{specification_label(name): image for name, image in p.specifications.items()},
+        },
     )
 
 
@@ -132,10 +137,14 @@ def _recommendation(c: Clients, metadata: dict[str, str]) -> RecommendationEvide
     rows = []
     for r in d.get("InferenceRecommendations", []):
         m = r.get("Metrics", {})
-        env = (r.get("ModelConfiguration") or {}).get("EnvironmentParameters") or []
+        model = r.get("ModelConfiguration") or {}
+        env = model.get("EnvironmentParameters") or []
         rows.append(
             {
                 "recommendation_id": r.get("RecommendationId", ""),
+                "container": specification_label(
+                    (r.get("ModelConfiguration") or {}).get("InferenceSpecificationName", "")
+                ),
                 "instance_type": (r.get("EndpointConfiguration") or {}).get("InstanceType", ""),
                 "environment": {e["Key"]: e["Value"] for e in env},
                 "model_latency_ms": m.get("ModelLatency"),

@@ -23,6 +23,8 @@ class ConfigEvidence:
     instance_count: int | None
     model_name: str
     tagged_package: str
+    # The package's inference specification the model serves ("": the primary one).
+    inference_specification_name: str = ""
 
 
 @dataclass
@@ -43,6 +45,8 @@ class PackageEvidence:
     model_data_url: str
     sample_payload_url: str
     metadata: dict[str, str]
+    # Container label (specification_label) -> image, for every inference specification.
+    images: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 from model_registry.audit.evidence import Audit, Finding
-from model_registry.contract import PASSED, RECOMMENDED_INSTANCE_COUNT, RECOMMENDED_INSTANCE_TYPE
-from model_registry.names import resource_name
+from model_registry.contract import (
+    INFERENCE_SPECIFICATION_NAME,
+    PASSED,
+    PRIMARY_SPECIFICATION,
+    RECOMMENDED_INSTANCE_COUNT,
+    RECOMMENDED_INSTANCE_TYPE,
+)
+from model_registry.names import resource_name, specification_label
 
 
 def artifact_changed(a: Audit) -> list[Finding]:
@@ -57,6 +63,12 @@ def config_changed(a: Audit) -> list[Finding]:
     actual = (a.config.instance_type, str(a.config.instance_count))
     if planned[0] and planned != actual:
         problems.append(f"it runs {actual[0]} x{actual[1]}, the recommendation was {planned[0]} x{planned[1]}")
+    recommended = a.package.metadata.get(INFERENCE_SPECIFICATION_NAME)
+    if recommended and (recommended.replace(PRIMARY_SPECIFICATION, "")) != a.config.inference_specification_name:
+        problems.append(
+            f"its model serves {specification_label(a.config.inference_specification_name)}, the recommendation was"
+            f" {specification_label(recommended.replace(PRIMARY_SPECIFICATION, ''))}"
+        )
     if not problems:
         return []
     return [

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 
 from model_registry.audit.evidence import Audit
+from model_registry.names import specification_label
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,12 @@ def _findings_lines(a: Audit) -> list[str]:
     return [f"[{f.severity.upper()}] {f.code}: {f.message}" for f in a.findings]
 
 
+def _container(a: Audit) -> str:
+    """Which of the package's inference specifications serves, and its image."""
+    label = specification_label(a.config.inference_specification_name if a.config else "")
+    return f"{label} ({a.package.images.get(label) or 'image unknown'})"
+
+
 def _facts(a: Audit) -> list[tuple[str, str]]:
     p, art = a.package, a.artifact
     rows = []
@@ -102,6 +109,7 @@ def _facts(a: Audit) -> list[tuple[str, str]]:
                 "endpoint config",
                 f"{a.config.name}: {a.config.instance_type} x{a.config.instance_count}, model {a.config.model_name}",
             ),
+            ("serving container", _container(a)),
         ]
     rows += [
         ("model package", f"{p.arn} (version {p.version})"),

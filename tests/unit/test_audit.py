@@ -32,6 +32,9 @@ def arn(kind: str, name: str) -> str:
     return f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:{kind}/{name}"
 
 
+FAST_IMAGE = "123456789012.dkr.ecr.us-east-1.amazonaws.com/rtb-mlops-serving:v1"
+
+
 def stub_chain(
     sm: Stubber,
     s3: Stubber,
@@ -40,7 +43,11 @@ def stub_chain(
     gate: str = "passed",
     lineage_types=None,
     instance="ml.c6i.large",
+    specification="",
 ):
+    container = {"ModelPackageName": PKG, "Environment": {"OMP_NUM_THREADS": "2"}}
+    if specification:
+        container["InferenceSpecificationName"] = specification
     sm.add_response(
         "describe_endpoint",
         {
@@ -72,7 +79,7 @@ def stub_chain(
             "ModelArn": arn("model", CONFIG),
             "CreationTime": NOW,
             "ExecutionRoleArn": f"arn:aws:iam::{ACCOUNT}:role/rtb-mlops-sagemaker-execution",
-            "PrimaryContainer": {"ModelPackageName": PKG, "Environment": {"OMP_NUM_THREADS": "2"}},
+            "PrimaryContainer": container,
         },
         {"ModelName": CONFIG},
     )
@@ -96,6 +103,9 @@ def stub_chain(
             },
             "LastModifiedBy": {"IamIdentity": {"Arn": APPROVER, "PrincipalId": "AROA2:alice"}},
             "LastModifiedTime": NOW,
+            "AdditionalInferenceSpecifications": [
+                {"Name": "rtb-mlops-fast", "Containers": [{"Image": FAST_IMAGE, "ModelDataUrl": "s3://b/m.tar.gz"}]}
+            ],
             "MetadataProperties": {
                 "CommitId": "0123abc",
                 "Repository": "https://github.com/rtb-mlops/rtb-mlops",
@@ -251,6 +261,19 @@ def test_approved_without_passed_gate(stubs):
 def test_config_that_does_not_match_the_recommendation(stubs):
     findings = run(stubs, instance="ml.c5.xlarge").findings
     assert [f.code for f in findings] == ["CONFIG_CHANGED_OUTSIDE_DEPLOY"]
+
+
+def test_the_audit_names_the_serving_container_and_its_image(stubs):
+    text = render.as_text(run(stubs))
+    line = next(line for line in text.splitlines() if "serving container" in line)
+    assert line.endswith("stock-xgboost (683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5)")
+
+
+def test_a_model_serving_another_container_than_recommended_is_flagged(stubs):
+    a = run(stubs, specification="rtb-mlops-fast")
+    assert [f.code for f in a.findings] == ["CONFIG_CHANGED_OUTSIDE_DEPLOY"]
+    assert "its model serves rtb-mlops-fast, the recommendation was stock-xgboost" in a.findings[0].message
+    assert f"rtb-mlops-fast ({FAST_IMAGE})" in render.as_text(a)
 
 
 def test_missing_lineage_links_are_each_named(stubs):
