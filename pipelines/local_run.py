@@ -21,8 +21,10 @@ from botocore.exceptions import ClientError
 from emulator import local_image
 from emulator.cloudwatch.models import TRAFFIC_SCALE_SETTING
 from emulator.context import ACCOUNT
+from model_registry import packages
 from model_registry.aws import client
-from model_registry.names import VARIANT, scaling_resource_id
+from model_registry.endpoints import package_of_model, specification_of_model
+from model_registry.names import VARIANT, scaling_resource_id, specification_label
 from pipelines.config import PipelineConfig, load_config
 from pipelines.runner import ExecutionResult
 
@@ -47,6 +49,7 @@ class LocalRun:
     measurements: dict[str, Any] = field(default_factory=dict)
     endpoint: dict[str, Any] = field(default_factory=dict)
     scaling: dict[str, Any] = field(default_factory=dict)
+    container: str = ""  # the inference specification the endpoint's model serves
     rows: list[str] = field(default_factory=list)
     predictions: list[str] = field(default_factory=list)
     failure: str = ""
@@ -127,6 +130,7 @@ def run_local(
                 run.failure = f"deploy: {exc}"
                 return run
             run.scaling = _scaling(cfg)
+            run.container = _serving_container(cfg, run.endpoint)
         with _phase(run, "first invoke", out):
             from pipelines.commands.invoke import invoke
 
@@ -188,6 +192,16 @@ def _emulator_measurements(cfg: PipelineConfig, results: dict) -> dict:
         return json.loads(client("s3", cfg.aws.region).get_object(Bucket=cfg.aws.bucket, Key=key)["Body"].read())
     except ClientError:
         return {}
+
+
+def _serving_container(cfg: PipelineConfig, endpoint: dict) -> str:
+    """The inference specification the endpoint's model serves, and its image."""
+    sm = client("sagemaker", cfg.aws.region)
+    config = sm.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    package = packages.describe(sm, package_of_model(model) or "")
+    name = specification_of_model(model)
+    return f"{specification_label(name)} ({package.specifications.get(name) if name else package.image})"
 
 
 def _scaling(cfg: PipelineConfig) -> dict:

@@ -37,6 +37,7 @@ class Row:
     """One candidate as the chart shows it; `number` is None for one set aside (no point)."""
 
     number: int | None
+    container: str
     instance_type: str
     environment: str
     latency_ms: float
@@ -61,6 +62,7 @@ def rows(results: dict[str, Any]) -> list[Row]:
         out.append(
             Row(
                 number=next(numbers) if valid else None,
+                container=c.get("container") or "?",
                 instance_type=c["instance_type"] or "?",
                 environment=" ".join(f"{k}={v}" for k, v in sorted(c["environment"].items())) or "-",
                 latency_ms=c["model_latency_ms"] or 0,
@@ -79,25 +81,33 @@ def _subtitle(results: dict[str, Any]) -> str:
     if not results["choice"]["chosen"]:
         return f"no choice: {results['gate']['reason']}"
     c, p, i = results["choice"], results["plan"], results["inputs"]
+    ratio = (results.get("containers") or {}).get("stock_cost_over_chosen")
+    versus = f"; {ratio:.1f}× cheaper per inference than the stock container's best" if ratio else ""
     return (
-        f"chosen: {c['instance_type']} × {p['instance_count']} for {i['peak_rps']:,.0f} requests/s at peak,"
-        f" {p['fleet_cost_per_hour']:,.2f} USD/h; gate {'passed' if results['gate']['passed'] else 'failed'}"
+        f"chosen: {c['container']} on {c['instance_type']} × {p['instance_count']} for {i['peak_rps']:,.0f}"
+        f" requests/s at peak, {p['fleet_cost_per_hour']:,.2f} USD/h{versus};"
+        f" gate {'passed' if results['gate']['passed'] else 'failed'}"
     )
 
 
 def _scatter(ax: Axes, shown: list[Row], sla: float, percentile: str) -> None:
-    for within, color, name in ((True, WITHIN, "within the SLA"), (False, ABOVE, "above the SLA")):
-        group = [r for r in shown if r.within_sla == within]
+    # One marker shape per container (inference specification), one colour per side of the SLA.
+    markers = dict(zip(sorted({r.container for r in shown}), "o^sDv", strict=False))
+    for (container, marker), (within, color, name) in itertools.product(
+        markers.items(), ((True, WITHIN, "within the SLA"), (False, ABOVE, "above the SLA"))
+    ):
+        group = [r for r in shown if r.within_sla == within and r.container == container]
         if not group:
             continue
         ax.scatter(
             [r.usd_per_million for r in group],
             [r.latency_ms for r in group],
             s=40,
+            marker=marker,
             color=color,
             edgecolor="white",
             linewidth=0.8,
-            label=f"{name} ({len(group)})",
+            label=f"{container}, {name} ({len(group)})",
             zorder=3,
         )
     for r in (r for r in shown if r.chosen):
@@ -108,7 +118,7 @@ def _scatter(ax: Axes, shown: list[Row], sla: float, percentile: str) -> None:
             marker="*",
             color=CHOSEN,
             edgecolor="white",
-            label=f"chosen: {r.instance_type}",
+            label=f"chosen: {r.container} on {r.instance_type}",
             zorder=4,
         )
     threshold(ax, sla, f"SLA: {percentile} ≤ {sla:g} ms")
@@ -129,16 +139,18 @@ def _scatter(ax: Axes, shown: list[Row], sla: float, percentile: str) -> None:
 
 def _table(ax: Axes, all_rows: list[Row], sla: float) -> None:
     ax.axis("off")
-    head = ["#", "instance", "environment", "latency ms", "max inv/min", "USD/1M inf", "USD/h", "note"]
+    head = ["#", "container", "instance", "environment", "latency ms", "max inv/min", "USD/1M inf", "USD/h", "note"]
     cells = []
     for r in all_rows:
         if r.number is None:
-            cells.append(["-", r.instance_type, r.environment, "", "", "", "", f"set aside: {r.excluded_reason}"])
+            reason = f"set aside: {r.excluded_reason}"
+            cells.append(["-", r.container, r.instance_type, r.environment, "", "", "", "", reason])
             continue
         note = "chosen" if r.chosen else "" if r.within_sla else f"above the {sla:g} ms SLA"
         cells.append(
             [
                 str(r.number),
+                r.container,
                 r.instance_type,
                 r.environment,
                 f"{r.latency_ms:g}",

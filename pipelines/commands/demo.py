@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from model_registry.errors import UserError
+from model_registry.names import specification_label
 from pipelines.commands.common import add_config_flags
 
 # The Recommend step writes results.json only (it runs with boto3 alone); the chart is drawn here.
@@ -79,6 +80,7 @@ def summarise(r, keep: bool, out=sys.stdout) -> None:
     if r.endpoint:
         e, variant = r.endpoint, (r.endpoint.get("ProductionVariants") or [{}])[0]
         p(f"\nendpoint: {e['EndpointName']} {e['EndpointStatus']}, config {e['EndpointConfigName']}")
+        p(f"  serving container: {r.container}")
         p(
             f"  {variant.get('CurrentInstanceCount', '?')} instance(s) planned"
             " (the emulator runs up to RTB_MLOPS_EMULATOR_MAX_LOCAL_INSTANCES local servers for them)"
@@ -110,28 +112,49 @@ def _recommendation(results: dict, measurements: dict, p) -> None:
     for m in measurements.get("measurements", []):
         chosen = m["chosen"]
         p(
-            f"  measured on this machine (1 worker, {chosen['tool']}, env {m['environment'] or '{}'}):"
+            f"  measured on this machine: {specification_label(m.get('inference_specification', ''))}"
+            f" ({m.get('server', '?')} server, 1 worker, {chosen['tool']}, env {m['environment'] or '{}'}):"
             f" {chosen['rps'] * 60:,.0f} requests/min at {chosen['connections']} connections,"
             f" p50 {chosen['P50']:.2f} ms, p95 {chosen['P95']:.2f} ms, p99 {chosen['P99']:.2f} ms"
         )
     if measurements:
         p(f"  other instance types are projections: {measurements.get('projection')}")
-    p(f"  {'instance':<16}{'env':<22}{'latency ms':>11}{'max inv/min':>13}{'USD/1M inf':>12}")
+    p(f"  {'container':<16}{'instance':<16}{'env':<22}{'latency ms':>11}{'max inv/min':>13}{'USD/1M inf':>12}")
     for c in candidates["items"]:
         mark = "*" if c["recommendation_id"] == results["choice"]["recommendation_id"] else " "
         env = " ".join(f"{k}={v}" for k, v in c["environment"].items()) or "-"
+        where = f"{mark} {c.get('container', '?'):<16}{c['instance_type']:<16}{env:<22}"
         if c["excluded_reason"]:
-            p(f"{mark} {c['instance_type']:<16}{env:<22}  excluded: {c['excluded_reason']}")
+            p(f"{where}  excluded: {c['excluded_reason']}")
             continue
         figures = (
             f"{c['model_latency_ms']:>11g}{c['max_invocations_per_minute']:>13,}{c['cost_per_inference'] * 1e6:>12.4f}"
         )
-        p(f"{mark} {c['instance_type']:<16}{env:<22}{figures}")
+        p(f"{where}{figures}")
+    _containers(results, p)
     plan = results["plan"]
     p(
-        f"  choice: {results['choice']['instance_type']} x{plan['instance_count']},"
+        f"  choice: {results['choice'].get('container', '?')} on {results['choice']['instance_type']}"
+        f" x{plan['instance_count']},"
         f" target {plan['target_invocations_per_instance']}/min per instance,"
         f" {plan['fleet_cost_per_hour']:.2f} USD/h at peak"
     )
     p(f"  gate: {'passed' if results['gate']['passed'] else 'failed'}: {results['gate']['reason']}")
     p(f"  chart: {CHART}")
+
+
+def _containers(results: dict, p) -> None:
+    """Each container's cheapest configuration within the SLA, and the measured cost ratio."""
+    section = results.get("containers") or {}
+    for b in section.get("items", []):
+        cost = b["best_cost_per_inference"]
+        best = (
+            f"{cost * 1e6:.4f} USD per million inferences on {b['best_instance_type']}"
+            if cost
+            else "none within the SLA"
+        )
+        aside = f"  (set aside: {b['set_aside']})" if b["set_aside"] else ""
+        p(f"  {b['container']:<16} best: {best}{aside}")
+    ratio = section.get("stock_cost_over_chosen")
+    if ratio:
+        p(f"  cost ratio: the stock container's best costs {ratio:.1f}x the chosen {section['chosen']} per inference")

@@ -52,15 +52,15 @@ def test_the_choice_is_starred_and_the_sla_drawn():
     (sla,) = sla_lines(ax)
     assert sla.get_ydata()[0] == 20 and "P99 ≤ 20 ms" in sla.get_label()
     (chosen,) = [c for c in ax.collections if c.get_label().startswith("chosen")]
-    assert chosen.get_label() == "chosen: ml.c6i.large"
+    assert chosen.get_label() == "chosen: stock-xgboost on ml.c6i.large"
     assert chosen.get_offsets().tolist() == [[pytest.approx(0.0424, abs=1e-4), 2.0]]
     labels = {c.get_label() for c in ax.collections if isinstance(c, PathCollection)}
-    assert {"within the SLA (4)", "above the SLA (1)"} <= labels
+    assert {"stock-xgboost, within the SLA (4)", "stock-xgboost, above the SLA (1)"} <= labels
     assert "ml.c6i.large × 92" in " ".join(t.get_text() for t in fig.texts)
     table = fig.axes[1].tables[0]
-    assert [table[1, col].get_text().get_text() for col in (0, 1, 7)] == ["1", "ml.c6i.large", "chosen"]
+    assert [table[1, col].get_text().get_text() for col in (0, 2, 8)] == ["1", "ml.c6i.large", "chosen"]
     assert table[1, 1].get_text().get_fontweight() == "bold"
-    assert table[5, 7].get_text().get_text() == "above the 20 ms SLA"
+    assert table[5, 8].get_text().get_text() == "above the 20 ms SLA"
 
 
 @pytest.mark.parametrize("job_file", ["ir_job_default.json", "ir_job_advanced.json"])
@@ -89,7 +89,7 @@ def test_without_a_choice_there_is_no_star_and_a_set_aside_candidate_is_listed()
     assert any(t.get_text().startswith("no choice: no recommendation meets") for t in fig.texts)
     table = fig.axes[1].tables[0]
     assert table[6, 0].get_text().get_text() == "-"
-    assert table[6, 7].get_text().get_text() == "set aside: no ModelLatency"
+    assert table[6, 8].get_text().get_text() == "set aside: no ModelLatency"
 
 
 def test_the_serving_chart_draws_each_configuration_and_the_3_ms_bar():
@@ -114,3 +114,15 @@ def test_a_sweep_keeps_the_best_round_of_each_connection_count():
         LoadPoint("ours", 1, 8000, 1.0, 4),
     ]
     assert sorted(best_of_rounds(runs), key=lambda p: (p.workers, p.rps)) == [runs[3], runs[1], runs[2]]
+
+
+def test_both_containers_are_drawn_with_their_own_markers_and_listed():
+    job = json.loads((FIXTURES / "ir_job_two_specifications.json").read_text())
+    doc = document(decide(job, DecisionInputs(20, 50000, 0.7, 2, 120), realtime_instance_types()), job)
+    fig = candidates_figure(doc)
+    labels = {c.get_label() for c in fig.axes[0].collections if isinstance(c, PathCollection)}
+    assert {"stock-xgboost, within the SLA (3)", "rtb-mlops-fast, within the SLA (3)"} <= labels
+    assert "chosen: rtb-mlops-fast on ml.c6i.large" in labels
+    assert any("cheaper per inference than the stock container's best" in t.get_text() for t in fig.texts)
+    table = fig.axes[1].tables[0]
+    assert {table[row, 1].get_text().get_text() for row in range(1, 7)} == {"stock-xgboost", "rtb-mlops-fast"}
