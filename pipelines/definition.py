@@ -1,4 +1,4 @@
-"""The SageMaker Pipeline: RegisterModel -> Recommend -> ApprovalGate -> approve / hold / reject.
+"""The SageMaker Pipeline: RegisterModel and Parity -> Recommend -> ApprovalGate -> approve / hold / reject.
 
 Built with the SageMaker Python SDK v3, so step types, property files, JsonGet conditions
 and parameter references are the SDK's own. Building the definition needs no network and
@@ -49,6 +49,10 @@ CODE_DIR = f"{PROCESSING}/input/code"
 RESULTS_IN = f"{PROCESSING}/input/results"
 RESULTS_OUT = f"{PROCESSING}/output/results"
 RESULTS_FILE = "results.json"
+MODEL_IN = f"{PROCESSING}/input/model"
+PAYLOAD_IN = f"{PROCESSING}/input/payload"
+PARITY_IN = f"{PROCESSING}/input/parity"
+PARITY_OUT = f"{PROCESSING}/output/parity"
 PROPERTY_FILE = "RecommendResults"
 SDK_CONFIG = {"SchemaVersion": "1.0", "SageMaker": {"PythonSDK": {"Modules": {"TelemetryOptOut": True}}}}
 REPOSITORY = "https://github.com/rtb-mlops/rtb-mlops"
@@ -170,6 +174,49 @@ def _register_step(cfg: PipelineConfig, p: Parameters, sess: PipelineSession) ->
     return ModelStep(name="RegisterModel", step_args=args)
 
 
+def _s3_input(name: str, uri, local_path: str) -> ProcessingInput:
+    return ProcessingInput(
+        input_name=name,
+        s3_input=ProcessingS3Input(s3_uri=uri, local_path=local_path, s3_data_type="S3Prefix", s3_input_mode="File"),
+    )
+
+
+def _execution_output(cfg: PipelineConfig, name: str) -> Join:
+    return Join(on="/", values=[cfg.s3_root, "executions", ExecutionVariables.PIPELINE_EXECUTION_ID, name])
+
+
+def _parity_step(cfg: PipelineConfig, p: Parameters, sess: PipelineSession, code_uri: str) -> ProcessingStep:
+    """serving.parity in the fast image itself: the compiled predictor that image would serve,
+    against xgboost, on the sample payload and generated rows. The step script runs by path,
+    so the image's own packages are imported, not the step code's (steps/parity_step.py)."""
+    processor = Processor(
+        role=cfg.aws.role_arn,
+        image_uri=cfg.serving.image_uri,
+        instance_count=1,
+        instance_type=cfg.pipeline.processing_instance_type,
+        entrypoint=["python3", f"{CODE_DIR}/steps/parity_step.py"],
+        env={"PYTHONUNBUFFERED": "1"},
+        sagemaker_session=sess,
+    )
+    args = processor.run(
+        inputs=[
+            _code_input(code_uri),
+            _s3_input("model", p.artifact, MODEL_IN),
+            _s3_input("payload", p.payload, PAYLOAD_IN),
+        ],
+        outputs=[
+            ProcessingOutput(
+                output_name="parity",
+                s3_output=ProcessingS3Output(
+                    s3_uri=_execution_output(cfg, "parity"), local_path=PARITY_OUT, s3_upload_mode="EndOfJob"
+                ),
+            )
+        ],
+        arguments=_flags({"--model-dir": MODEL_IN, "--payload-dir": PAYLOAD_IN, "--out-dir": PARITY_OUT}),
+    )
+    return ProcessingStep(name="Parity", step_args=args)
+
+
 def _processor(cfg: PipelineConfig, sess: PipelineSession, module: str) -> Processor:
     return Processor(
         role=cfg.aws.role_arn,
@@ -193,11 +240,13 @@ def _flags(flags: dict) -> list:
     return [item for pair in flags.items() for item in pair]
 
 
-def _recommend_step(cfg: PipelineConfig, p: Parameters, sess: PipelineSession, code_uri: str, package_arn) -> tuple:
+def _recommend_step(
+    cfg: PipelineConfig, p: Parameters, sess: PipelineSession, code_uri: str, package_arn, parity_uri
+) -> tuple:
     results = PropertyFile(name=PROPERTY_FILE, output_name="results", path=RESULTS_FILE)
-    output_uri = Join(on="/", values=[cfg.s3_root, "executions", ExecutionVariables.PIPELINE_EXECUTION_ID, "recommend"])
+    output_uri = _execution_output(cfg, "recommend")
     args = _processor(cfg, sess, "steps.recommend").run(
-        inputs=[_code_input(code_uri)],
+        inputs=[_code_input(code_uri), _s3_input("parity", parity_uri, PARITY_IN)],
         outputs=[
             ProcessingOutput(
                 output_name="results",
@@ -223,6 +272,7 @@ def _recommend_step(cfg: PipelineConfig, p: Parameters, sess: PipelineSession, c
                 "--traffic-phase-seconds": str(cfg.recommender.traffic_phase_seconds),
                 "--pipeline-execution-arn": ExecutionVariables.PIPELINE_EXECUTION_ARN,
                 "--output-dir": RESULTS_OUT,
+                "--parity-dir": PARITY_IN,
             }
         ),
     )
@@ -231,14 +281,8 @@ def _recommend_step(cfg: PipelineConfig, p: Parameters, sess: PipelineSession, c
 
 
 def _action_step(cfg, sess, code_uri: str, name: str, action: str, package_arn, results_uri) -> ProcessingStep:
-    results_input = ProcessingInput(
-        input_name="results",
-        s3_input=ProcessingS3Input(
-            s3_uri=results_uri, local_path=RESULTS_IN, s3_data_type="S3Prefix", s3_input_mode="File"
-        ),
-    )
     args = _processor(cfg, sess, "steps.gate_action").run(
-        inputs=[_code_input(code_uri), results_input],
+        inputs=[_code_input(code_uri), _s3_input("results", results_uri, RESULTS_IN)],
         arguments=_flags({"--action": action, "--model-package-arn": package_arn, "--results-dir": RESULTS_IN}),
     )
     return ProcessingStep(name=name, step_args=args)
@@ -250,7 +294,9 @@ def build_pipeline(cfg: PipelineConfig, bundle: CodeBundle | None = None) -> Pip
     code_uri = (bundle or collect(STEPS_PACKAGES)).s3_prefix(cfg.s3_root, "steps")
     register = _register_step(cfg, p, sess)
     package_arn = register.properties.ModelPackageArn
-    recommend, results = _recommend_step(cfg, p, sess, code_uri, package_arn)
+    parity = _parity_step(cfg, p, sess, code_uri)
+    parity_uri = parity.properties.ProcessingOutputConfig.Outputs["parity"].S3Output.S3Uri
+    recommend, results = _recommend_step(cfg, p, sess, code_uri, package_arn, parity_uri)
     results_uri = recommend.properties.ProcessingOutputConfig.Outputs["results"].S3Output.S3Uri
 
     def figure(path: str) -> JsonGet:
@@ -285,7 +331,7 @@ def build_pipeline(cfg: PipelineConfig, bundle: CodeBundle | None = None) -> Pip
     return Pipeline(
         name=cfg.pipeline.name,
         parameters=p.all(),
-        steps=[register, recommend, gate],
+        steps=[register, parity, recommend, gate],
         sagemaker_session=sess,
     )
 

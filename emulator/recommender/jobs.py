@@ -302,9 +302,12 @@ class Recommender:
         return "P99", 100.0
 
     def _model_config(self, name: str, env: dict[str, str]) -> dict[str, Any]:
-        config: dict[str, Any] = {
-            "EnvironmentParameters": [{"Key": k, "ValueType": "String", "Value": v} for k, v in sorted(env.items())]
-        }
+        # EnvironmentParameters, when present, holds at least one item (the API's shape).
+        config: dict[str, Any] = {}
+        if env:
+            config["EnvironmentParameters"] = [
+                {"Key": k, "ValueType": "String", "Value": v} for k, v in sorted(env.items())
+            ]
         if name:
             config["InferenceSpecificationName"] = name
         return config

@@ -46,10 +46,11 @@ def steps_by_name(doc: dict) -> dict:
 
 
 def test_step_types_and_order(definition):
-    assert [s["Name"] for s in definition["Steps"]] == ["RegisterModel", "Recommend", "ApprovalGate"]
+    assert [s["Name"] for s in definition["Steps"]] == ["RegisterModel", "Parity", "Recommend", "ApprovalGate"]
     s = steps_by_name(definition)
     assert {n: s[n]["Type"] for n in s} == {
         "RegisterModel": "RegisterModel",
+        "Parity": "Processing",
         "Recommend": "Processing",
         "ApprovalGate": "Condition",
         "ApprovalMode": "Condition",
@@ -145,7 +146,12 @@ def test_cli_prints_it_offline_without_credentials(tmp_path):
         [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=120, check=False
     )
     assert out.returncode == 0, out.stderr
-    assert [s["Name"] for s in json.loads(out.stdout)["Steps"]] == ["RegisterModel", "Recommend", "ApprovalGate"]
+    assert [s["Name"] for s in json.loads(out.stdout)["Steps"]] == [
+        "RegisterModel",
+        "Parity",
+        "Recommend",
+        "ApprovalGate",
+    ]
     assert "telemetry" not in out.stderr.lower()
 
 
@@ -180,3 +186,28 @@ def test_register_model_adds_the_fast_image_as_an_additional_specification(defin
         fast["SupportedRealtimeInferenceInstanceTypes"]
         == args["InferenceSpecification"]["SupportedRealtimeInferenceInstanceTypes"]
     )
+
+
+def test_parity_runs_in_the_fast_image_and_recommend_reads_its_verdict(definition):
+    s = steps_by_name(definition)
+    parity = s["Parity"]["Arguments"]
+    assert (
+        parity["AppSpecification"]["ImageUri"]
+        == s["RegisterModel"]["Arguments"]["AdditionalInferenceSpecifications"][0]["Containers"][0]["Image"]
+    )
+    # By path, with no PYTHONPATH: the image's own serving/ and model_registry are imported.
+    assert parity["AppSpecification"]["ContainerEntrypoint"] == [
+        "python3",
+        "/opt/ml/processing/input/code/steps/parity_step.py",
+    ]
+    assert "PYTHONPATH" not in (parity.get("Environment") or {})
+    inputs = {i["InputName"]: i["S3Input"]["S3Uri"] for i in parity["ProcessingInputs"]}
+    assert inputs["model"] == {"Get": "Parameters.ModelArtifactUri"}
+    assert inputs["payload"] == {"Get": "Parameters.SamplePayloadUri"}
+    recommend = s["Recommend"]["Arguments"]
+    parity_in = next(i for i in recommend["ProcessingInputs"] if i["InputName"] == "parity")
+    assert parity_in["S3Input"]["S3Uri"] == {
+        "Get": "Steps.Parity.ProcessingOutputConfig.Outputs['parity'].S3Output.S3Uri"
+    }
+    args = recommend["AppSpecification"]["ContainerArguments"]
+    assert args[args.index("--parity-dir") + 1] == parity_in["S3Input"]["LocalPath"]

@@ -396,3 +396,77 @@ def test_usable_types_come_from_the_account_not_the_image_s_botocore(sm, tmp_pat
     followed_job(sm, {})
     decision, _ = _run(sm, args(tmp_path))
     assert decision.passed and decision.choice.instance_type == "ml.c6i.large"
+
+
+def two_specification_run(sm, tmp_path, parity: dict | None):
+    """A package with the fast image beside the stock one; the Default job benchmarks both."""
+    name = "rtb-bid-filter-v3-default"
+    fast = {"Name": "rtb-mlops-fast", "Containers": [{"Image": "111122223333.dkr.ecr.us-east-1.amazonaws.com/rtb-mlops-serving:v1", "ModelDataUrl": "s3://bucket/inputs/abc/model.tar.gz"}]}  # fmt: skip
+    stub = sm.stub
+    stub.add_response("describe_model_package", package() | {"AdditionalInferenceSpecifications": [fast]})
+    not_found(stub, name)
+    configs = [{"InstanceType": t} for t in ("ml.c5.large", "ml.c6i.large")]
+    configs += [{"InstanceType": t, "InferenceSpecificationName": "rtb-mlops-fast"} for t in ("ml.c5.large", "ml.c6i.large")]  # fmt: skip
+    stub.add_response(
+        "create_inference_recommendations_job",
+        {"JobArn": f"arn:aws:sagemaker:us-east-1:111122223333:inference-recommendations-job/{name}"},
+        {
+            "JobName": name,
+            "JobType": "Default",
+            "RoleArn": ROLE,
+            "JobDescription": ANY,
+            "InputConfig": {
+                "ModelPackageVersionArn": ARN,
+                "JobDurationInSeconds": 7200,
+                "EndpointConfigurations": configs,
+            },
+        },
+    )
+    job_arn = f"arn:aws:sagemaker:us-east-1:111122223333:inference-recommendations-job/{name}"
+    job = job_response("ir_job_two_specifications.json", JobName=name, JobArn=job_arn)
+    job["InputConfig"]["ModelPackageVersionArn"] = ARN
+    stub.add_response("describe_inference_recommendations_job", job)
+    stub.add_response("get_scaling_configuration_recommendation", {})
+    stub.add_response("update_model_package", {"ModelPackageArn": ARN})
+    lineage(stub, name)
+    a = args(tmp_path)
+    if parity is not None:
+        (tmp_path / "parity").mkdir()
+        (tmp_path / "parity" / "parity.json").write_text(json.dumps(parity))
+        a.parity_dir = tmp_path / "parity"
+    captured = {}
+    sm.meta.events.register(
+        "before-parameter-build.sagemaker.UpdateModelPackage", lambda params, **_: captured.update(params)
+    )
+    decision, printed = _run(sm, a)
+    results = json.loads((tmp_path / "out" / "results.json").read_text())
+    return decision, results, captured["CustomerMetadataProperties"], printed
+
+
+def test_the_job_benchmarks_both_specifications_and_the_fast_one_is_chosen(sm, tmp_path):
+    decision, results, metadata, printed = two_specification_run(
+        sm, tmp_path, {"passed": True, "rows_checked": 1100, "max_abs_diff": 1.2e-7, "reason": "", "worst_rows": []}
+    )
+    assert (decision.choice.container, decision.choice.instance_type) == ("rtb-mlops-fast", "ml.c6i.large")
+    assert metadata["inference_specification_name"] == "rtb-mlops-fast"
+    assert results["choice"]["inference_specification_name"] == "rtb-mlops-fast"
+    containers = {c["container"]: c for c in results["containers"]["items"]}
+    assert containers["stock-xgboost"]["best_instance_type"] == "ml.c6i.large"
+    assert results["containers"]["stock_cost_over_chosen"] == pytest.approx(1260000 / 104000, rel=1e-3)
+    assert "rtb-mlops-fast  ml.c6i.large" in printed
+
+
+def test_a_parity_mismatch_drops_the_fast_specification_with_the_reason(sm, tmp_path):
+    mismatch = {
+        "passed": False,
+        "rows_checked": 1100,
+        "max_abs_diff": 0.031,
+        "reason": "row 7 differs",
+        "worst_rows": [],
+    }
+    decision, results, metadata, _ = two_specification_run(sm, tmp_path, mismatch)
+    assert decision.choice.container == "stock-xgboost" and metadata["inference_specification_name"] == "-"
+    fast = [c for c in results["candidates"]["items"] if c["container"] == "rtb-mlops-fast"]
+    assert len(fast) == 3 and all(c["excluded_reason"].startswith("parity gate failed: row 7 differs") for c in fast)
+    assert "rtb-mlops-fast set aside: parity gate failed: row 7 differs" in results["gate"]["reason"]
+    assert results["containers"]["stock_cost_over_chosen"] == 1.0
