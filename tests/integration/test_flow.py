@@ -59,8 +59,8 @@ def steps_of(execution) -> dict[str, str]:
 
 def test_auto_approval_deploys_an_autoscaled_endpoint_that_answers(auto_flow):
     _, execution, results, endpoint = auto_flow
-    assert steps_of(execution) == {"RegisterModel": "Succeeded", "Recommend": "Succeeded", "ApprovalGate": "Succeeded",
-                                   "ApprovalMode": "Succeeded", "Approve": "Succeeded"}  # fmt: skip
+    assert steps_of(execution) == {"RegisterModel": "Succeeded", "Parity": "Succeeded", "Recommend": "Succeeded",
+                                   "ApprovalGate": "Succeeded", "ApprovalMode": "Succeeded", "Approve": "Succeeded"}  # fmt: skip
     assert results["gate"]["passed"] and results["candidates"]["within_sla"] >= 1
     package = packages.describe(sm(), packages.latest_approved(sm(), "flow-auto").arn)
     assert endpoint["EndpointConfigName"] == "flow-auto-flow-auto-v1"
@@ -86,6 +86,37 @@ def test_recommender_answers_in_the_api_shape_with_measured_figures(auto_flow):
     report = json.loads(boto3.client("s3").get_object(Bucket=cfg.aws.bucket, Key=report_key)["Body"].read())
     levels = report["measurements"][0]["levels"]
     assert sum(lv["seconds"] for lv in levels) >= 1.5 and all("P99" in lv for lv in levels)
+
+
+def test_both_containers_are_measured_and_the_parity_verdict_decides_whether_the_fast_one_competes(auto_flow):
+    cfg, execution, results, endpoint = auto_flow
+    client = sm()
+    job = client.describe_inference_recommendations_job(JobName="flow-auto-v1-default")
+    served = {
+        m.get("InferenceSpecificationName", "")
+        for m in (r["ModelConfiguration"] for r in job["InferenceRecommendations"])
+    }
+    assert served == {"", "rtb-mlops-fast"}
+    report_key = "rtb-mlops-emulator/inference-recommender/flow-auto-v1-default/measurements.json"
+    report = json.loads(boto3.client("s3").get_object(Bucket=cfg.aws.bucket, Key=report_key)["Body"].read())
+    assert {m["server"] for m in report["measurements"]} == {"stock-xgboost", "serving"}
+    verdict_key = f"{cfg.aws.prefix}/executions/{execution.arn.rsplit('/', 1)[-1]}/parity/parity.json"
+    verdict = json.loads(boto3.client("s3").get_object(Bucket=cfg.aws.bucket, Key=verdict_key)["Body"].read())
+    fast = [c for c in results["candidates"]["items"] if c["container"] == "rtb-mlops-fast"]
+    if verdict["passed"]:
+        # Measured side by side on this machine: the compiled server is far cheaper per inference.
+        assert results["choice"]["container"] == "rtb-mlops-fast"
+        assert results["containers"]["stock_cost_over_chosen"] >= 5
+    else:
+        assert all(c["excluded_reason"].startswith("parity ") for c in fast)
+        assert results["choice"]["container"] == "stock-xgboost"
+    # The deployed model serves the chosen specification, by name.
+    config = client.describe_endpoint_config(EndpointConfigName=endpoint["EndpointConfigName"])
+    model = client.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
+    assert (
+        model["PrimaryContainer"].get("InferenceSpecificationName", "")
+        == results["choice"]["inference_specification_name"]
+    )
 
 
 def test_forged_metadata_is_refused_by_the_deployed_lambda(auto_flow):
