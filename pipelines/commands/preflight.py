@@ -26,6 +26,7 @@ def add(sub: argparse._SubParsersAction) -> None:
 def _execution_needs(cfg: PipelineConfig, at: Account) -> list[Needed]:
     """Representative calls of the pipeline, the Recommend and gate steps and the IR job
     (pipelines/templates/execution-role.yaml)."""
+    from pipelines.ecr_image import EcrImage
     from pipelines.preflight import Needed
 
     group = cfg.registry.model_package_group
@@ -40,6 +41,8 @@ def _execution_needs(cfg: PipelineConfig, at: Account) -> list[Needed]:
         Needed("s3:PutObject", f"{prefix}/results/recommend.json"),
         Needed("servicequotas:ListServiceQuotas"),
         Needed("iam:PassRole", cfg.aws.role_arn, _PASSED_TO_SAGEMAKER),
+        # The Parity step, the recommender job and the endpoint pull the fast image as this role.
+        Needed("ecr:BatchGetImage", EcrImage.parse(cfg.serving.image_uri).repository_arn),
     ]
 
 
