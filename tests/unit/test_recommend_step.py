@@ -133,6 +133,20 @@ def steps(stub: Stubber, name: str, done: int, total: int) -> None:
     )
 
 
+def default_job_created(stub: Stubber, name: str, extra_input: dict) -> None:
+    stub.add_response(
+        "create_inference_recommendations_job",
+        {"JobArn": f"arn:aws:sagemaker:us-east-1:111122223333:inference-recommendations-job/{name}"},
+        {
+            "JobName": name,
+            "JobType": "Default",
+            "RoleArn": ROLE,
+            "JobDescription": ANY,
+            "InputConfig": {"ModelPackageVersionArn": ARN, "JobDurationInSeconds": 7200, **extra_input},
+        },
+    )
+
+
 @pytest.fixture
 def sm():
     client = boto3.client("sagemaker", region_name="us-east-1")
@@ -169,17 +183,7 @@ def test_default_job_end_to_end(sm, tmp_path):
     stub = sm.stub
     stub.add_response("describe_model_package", package(), {"ModelPackageName": ARN})
     not_found(stub, name)
-    stub.add_response(
-        "create_inference_recommendations_job",
-        {"JobArn": f"arn:aws:sagemaker:us-east-1:111122223333:inference-recommendations-job/{name}"},
-        {
-            "JobName": name,
-            "JobType": "Default",
-            "RoleArn": ROLE,
-            "JobDescription": ANY,
-            "InputConfig": {"ModelPackageVersionArn": ARN, "JobDurationInSeconds": 7200},
-        },
-    )
+    default_job_created(stub, name, {})
     stub.add_response(
         "describe_inference_recommendations_job",
         job_response("ir_job_default.json", Status="IN_PROGRESS", InferenceRecommendations=[]),
@@ -407,21 +411,7 @@ def two_specification_run(sm, tmp_path, parity: dict | None):
     not_found(stub, name)
     configs = [{"InstanceType": t} for t in ("ml.c5.large", "ml.c6i.large")]
     configs += [{"InstanceType": t, "InferenceSpecificationName": "rtb-mlops-fast"} for t in ("ml.c5.large", "ml.c6i.large")]  # fmt: skip
-    stub.add_response(
-        "create_inference_recommendations_job",
-        {"JobArn": f"arn:aws:sagemaker:us-east-1:111122223333:inference-recommendations-job/{name}"},
-        {
-            "JobName": name,
-            "JobType": "Default",
-            "RoleArn": ROLE,
-            "JobDescription": ANY,
-            "InputConfig": {
-                "ModelPackageVersionArn": ARN,
-                "JobDurationInSeconds": 7200,
-                "EndpointConfigurations": configs,
-            },
-        },
-    )
+    default_job_created(stub, name, {"EndpointConfigurations": configs})
     job_arn = f"arn:aws:sagemaker:us-east-1:111122223333:inference-recommendations-job/{name}"
     job = job_response("ir_job_two_specifications.json", JobName=name, JobArn=job_arn)
     job["InputConfig"]["ModelPackageVersionArn"] = ARN
