@@ -139,6 +139,8 @@ _FILL = {
     "InferenceRecommendationsJobName": ("JobName",),
     "RuleName": ("Name",),
     "AlarmName": ("AlarmNames",),
+    # ECR's JSON parameters are camelCase.
+    "RepositoryName": ("repositoryName",),
 }
 
 
@@ -160,6 +162,9 @@ def _values(placeholder: str, params: dict[str, Any]) -> list[str]:
 
 
 def _fill(rtype: catalog.ResourceType, params: dict[str, Any], region: str, account: str) -> list[str]:
+    # ECR names the registry (the account that owns the repository) as registryId.
+    if isinstance(params.get("registryId"), str):
+        account = params["registryId"]
     arns = [rtype.arn.replace("${Partition}", "aws").replace("${Region}", region).replace("${Account}", account)]
     for placeholder in rtype.placeholders():
         if placeholder in ("Partition", "Region", "Account"):

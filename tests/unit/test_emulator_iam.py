@@ -234,6 +234,12 @@ def _signed(service: str, method: str, path: str, query: str = "") -> dict:
             "sagemaker:InvokeEndpoint",
             f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:endpoint/rtb",  # SageMaker ARNs are lowercase
         ),
+        (
+            {**_signed("ecr", "POST", "/"), "HTTP_X_AMZ_TARGET": "AmazonEC2ContainerRegistry_V20150921.DescribeImages"},
+            b'{"registryId": "210987654321", "repositoryName": "rtb-mlops-serving", "imageIds": [{"imageTag": "v1"}]}',
+            "ecr:DescribeImages",
+            f"arn:aws:ecr:{REGION}:210987654321:repository/rtb-mlops-serving",  # the registry's account
+        ),
     ],
 )
 def test_each_protocol_names_its_action_and_resource(environ, body, action, resource):
