@@ -132,13 +132,15 @@ def _recommendation(results: dict, measurements: dict, p) -> None:
         )
         p(f"{where}{figures}")
     _containers(results, p)
-    plan = results["plan"]
-    p(
-        f"  choice: {results['choice'].get('container', '?')} on {results['choice']['instance_type']}"
-        f" x{plan['instance_count']},"
-        f" target {plan['target_invocations_per_instance']}/min per instance,"
-        f" {plan['fleet_cost_per_hour']:.2f} USD/h at peak"
-    )
+    plan, choice = results["plan"], results["choice"]
+    if choice["chosen"]:
+        p(
+            f"  choice: {choice['container']} on {choice['instance_type']} x{plan['instance_count']},"
+            f" target {plan['target_invocations_per_instance']}/min per instance,"
+            f" {plan['fleet_cost_per_hour']:.2f} USD/h at peak"
+        )
+    else:
+        p("  choice: none")
     p(f"  gate: {'passed' if results['gate']['passed'] else 'failed'}: {results['gate']['reason']}")
     p(f"  chart: {CHART}")
 
@@ -157,4 +159,9 @@ def _containers(results: dict, p) -> None:
         p(f"  {b['container']:<16} best: {best}{aside}")
     ratio = section.get("stock_cost_over_chosen")
     if ratio:
-        p(f"  cost ratio: the stock container's best costs {ratio:.1f}x the chosen {section['chosen']} per inference")
+        p(
+            f"  measured cost ratio: the stock container's best costs {ratio:.1f}x the chosen"
+            f" {section['chosen']}'s per inference, at the same SLA"
+        )
+    elif section.get("chosen"):
+        p("  measured cost ratio: none (the stock container has no configuration within the SLA)")
