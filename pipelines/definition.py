@@ -324,6 +324,9 @@ def build_pipeline(cfg: PipelineConfig, bundle: CodeBundle | None = None) -> Pip
             ConditionLessThanOrEqualTo(left=figure("choice.cost_per_inference"), right=p.max_cost_per_inference),
             ConditionLessThanOrEqualTo(left=figure("plan.fleet_cost_per_hour"), right=p.max_fleet_cost_per_hour),
             ConditionLessThanOrEqualTo(left=figure("plan.instance_count"), right=p.max_instances),
+            # Every check the Recommend step made, including those with no pipeline parameter
+            # (the account's endpoint instance quota): a plan above it was approved before.
+            ConditionEquals(left=figure("gate.failed_checks"), right=0),
         ],
         if_steps=[mode],
         else_steps=[reject, fail],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -136,7 +137,8 @@ def run_local(
 
             run.rows = _first_rows(Path(cfg.model.sample_payload), 3)
             answer = invoke(cfg.deploy.endpoint_name, "\n".join(run.rows).encode(), region=cfg.aws.region)
-            run.predictions = answer.strip().splitlines()
+            # The stock container answers "a,b,c", serving/ one score a line.
+            run.predictions = re.split(r"[,\s]+", answer.strip())
         return run
     finally:
         run.denials = control.denials(running.url)

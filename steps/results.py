@@ -86,6 +86,8 @@ def _document(decision: Decision, job: dict[str, Any], scaling: dict[str, Any] |
         "endpoint_performances": job.get("EndpointPerformances") or [],
         "gate": {
             "passed": decision.passed,
+            # The pipeline's gate condition holds this to 0, so every check counts (the quota's too).
+            "failed_checks": sum(not x.passed for x in decision.checks),
             "checks": [asdict(x) for x in decision.checks],
             "failure_reason": "" if decision.passed else decision.reason,
             "reason": decision.reason,

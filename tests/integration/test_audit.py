@@ -38,7 +38,7 @@ def test_a_clean_chain_has_no_findings_and_reports_every_link(deployed):
     assert d["model_package"]["approval_status"] == "Approved"
     assert d["model_package"]["arn"].endswith(f"model-package/{NAME}/1")
     assert d["pipeline_execution"]["arn"] == a.package.generated_by
-    assert [s["name"] for s in d["pipeline_execution"]["steps"]][:2] == ["RegisterModel", "Recommend"]
+    assert [s["name"] for s in d["pipeline_execution"]["steps"]][:3] == ["RegisterModel", "Parity", "Recommend"]
     assert d["recommendation"]["job_name"] == f"{NAME}-v1-default"
     assert d["artifact"]["sha256_recorded"] == d["artifact"]["sha256_now"]
     assert d["artifact"]["uri"].startswith("s3://rtb-mlops-local/")

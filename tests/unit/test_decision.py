@@ -5,7 +5,7 @@ import copy
 import pytest
 
 from model_registry.instance_types import realtime_instance_types
-from steps.decision import DecisionInputs, decide
+from steps.decision import DecisionInputs, decide, within_quota
 from steps.results import document
 from tests.conftest import load_fixture
 
@@ -159,3 +159,11 @@ def test_results_are_strict_json():
     job = load_fixture("ir_job_default.json")
     doc = document(decide(job, DecisionInputs(max_latency_ms=20, peak_rps=100, safety_factor=0.5), TYPES), job)
     json.dumps(doc, allow_nan=False)
+
+
+def test_a_plan_above_the_quota_counts_as_a_failed_check_for_the_pipelines_gate():
+    job = load_fixture("ir_job_default.json")
+    decision = decide(job, DecisionInputs(20, 50000, 0.7, 2, 120), realtime_instance_types())
+    assert document(decision, job)["gate"]["failed_checks"] == 0
+    held = within_quota(decision, "ml.c6i.large for endpoint usage", 20)
+    assert document(held, job)["gate"]["failed_checks"] == 1 and not held.passed

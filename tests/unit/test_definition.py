@@ -101,6 +101,7 @@ def test_gate_conditions_read_results_with_jsonget(definition):
         "choice.cost_per_inference": ("LessThanOrEqualTo", {"Get": "Parameters.MaxCostPerInference"}),
         "plan.fleet_cost_per_hour": ("LessThanOrEqualTo", {"Get": "Parameters.MaxFleetCostPerHour"}),
         "plan.instance_count": ("LessThanOrEqualTo", {"Get": "Parameters.MaxInstances"}),
+        "gate.failed_checks": ("Equals", 0),
     }
     for c in conditions:
         assert c["LeftValue"]["Std:JsonGet"]["PropertyFile"] == {
