@@ -13,6 +13,7 @@ from pathlib import Path
 
 from botocore.client import BaseClient
 
+from model_registry.artifact.limits import max_bytes_from_env
 from model_registry.artifact.payload import payload_from_csv
 from model_registry.artifact.validate import ArtifactReport, sha256_file, validate_artifact
 from pipelines.config import PipelineConfig
@@ -60,7 +61,8 @@ def resolve(cfg: PipelineConfig, s3: BaseClient, artifact: str, payload: str) ->
         payload_path = workdir / "payload.tar.gz" if converted else fetched
         if converted:
             payload_from_csv(fetched, payload_path)
-        report = validate_artifact(model_path, cfg.model.xgboost_container_version, payload_path)
+        version = cfg.model.xgboost_container_version
+        report = validate_artifact(model_path, version, payload_path, max_bytes_from_env())
         artifact_uri = artifact if artifact.startswith("s3://") else _upload(s3, cfg, model_path)
         payload_uri = payload if payload.startswith("s3://") and not converted else _upload(s3, cfg, payload_path)
     return ResolvedInputs(artifact_uri=artifact_uri, payload_uri=payload_uri, report=report)
