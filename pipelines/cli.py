@@ -14,6 +14,7 @@ from model_registry.errors import UserError
 from pipelines.commands import (
     artifact,
     audit,
+    check,
     demo,
     deploy,
     emulator,
@@ -53,6 +54,7 @@ def parser() -> argparse.ArgumentParser:
     loadtest.add(sub)
     demo.add(sub)
     audit.add(sub)
+    check.add(sub)
     preflight.add(sub)
     return p
 
