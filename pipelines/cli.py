@@ -23,6 +23,7 @@ from pipelines.commands import (
     loadtest,
     pipeline,
     preflight,
+    promote,
     recommend,
     registry,
     serve,
@@ -56,6 +57,7 @@ def parser() -> argparse.ArgumentParser:
     audit.add(sub)
     check.add(sub)
     preflight.add(sub)
+    promote.add(sub)
     return p
 
 

@@ -112,12 +112,18 @@ def _number(text: str) -> float:
         return float("nan")
 
 
-def check(
-    sm: BaseClient, s3: BaseClient, runtime: BaseClient, endpoint: str, tolerance: float, package_arn: str | None
-) -> tuple[CheckResult, Served]:
+def serving(sm: BaseClient, endpoint: str, package_arn: str | None) -> Served:
+    """What the endpoint serves, refused unless it is `package_arn` (when one is named)."""
     served = served_package(sm, endpoint)
     if package_arn and served.package.arn != package_arn:
         raise CheckRefused(f"endpoint {endpoint} serves {served.package.arn}, not {package_arn}: nothing checked")
+    return served
+
+
+def check(
+    sm: BaseClient, s3: BaseClient, runtime: BaseClient, endpoint: str, tolerance: float, package_arn: str | None
+) -> tuple[CheckResult, Served]:
+    served = serving(sm, endpoint, package_arn)
     record = read_golden(s3, served.package)
     got = answers(runtime, endpoint, record.rows)
     result = CheckResult(

@@ -1,5 +1,7 @@
-"""`rtb-mlops check --endpoint NAME [--tolerance T] [--model-package-arn ARN]`: the golden-request
-check (pipelines/golden_check.py); exit 1 when a row differs, 2 when it cannot be checked."""
+"""`rtb-mlops check --endpoint NAME [--tolerance T] [--model-package-arn ARN] [--serves-only]`: the
+golden-request check (pipelines/golden_check.py); exit 1 when a row differs, 2 when it cannot be
+checked. `--serves-only` only confirms the endpoint serves the named package (a CodePipeline
+stage's guard before it acts on an endpoint)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ def add(sub: argparse._SubParsersAction) -> None:
         "--model-package-arn",
         help="refuse unless the endpoint serves this package (CodePipeline passes the approved one)",
     )
+    p.add_argument(
+        "--serves-only", action="store_true", help="only confirm the endpoint serves --model-package-arn; send nothing"
+    )
     p.add_argument("--region")
     p.set_defaults(func=run)
 
@@ -24,8 +29,15 @@ def add(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from model_registry import lineage
     from model_registry.aws import client
-    from pipelines.golden_check import check, record
+    from pipelines.golden_check import check, record, serving
 
+    if args.serves_only:
+        if not args.model_package_arn:
+            print("error: --serves-only needs --model-package-arn", file=sys.stderr)
+            return 2
+        serving(client("sagemaker", args.region), args.endpoint, args.model_package_arn)
+        print(f"{args.endpoint} serves {args.model_package_arn}")
+        return 0
     if not args.tolerance >= 0:
         print(f"error: --tolerance must be a non-negative number, got {args.tolerance}", file=sys.stderr)
         return 2
