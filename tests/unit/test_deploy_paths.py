@@ -5,6 +5,7 @@ the approved ARN as the V2 variable; the staging deploy keeps its own scaling bo
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 
 import boto3
@@ -161,3 +162,20 @@ def test_stack_deploy_cicd_disables_the_lambdas_rule_and_ships_the_source(accoun
     # Both rules match the group's approvals; only the CodePipeline path's is enabled.
     assert lambda_pattern["detail"]["ModelPackageGroupName"] == start_pattern["detail"]["ModelPackageGroupName"]
     assert (lambda_state, start_state) == ("DISABLED", "ENABLED")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "fragment"),
+    [
+        (["deploy.path=both"], "Input should be 'lambda' or 'codepipeline'"),
+        (["deploy.staging_min_instances=3", "deploy.staging_max_instances=2"], "staging_max_instances >= staging_min"),
+        (["deploy.path=codepipeline", f"deploy.endpoint_name={'e' * 56}"], "leaves room for its staging endpoint"),
+    ],
+)
+def test_the_config_refuses_a_path_or_staging_bounds_aws_would_not_take(overrides, fragment):
+    from pipelines.config import ConfigError
+
+    with pytest.raises(ConfigError, match=re.escape(fragment)):
+        load_config(str(REPO / "config/pipeline.yaml"), overrides, environ={})
+    # The lambda path needs no room for a staging endpoint.
+    load_config(str(REPO / "config/pipeline.yaml"), [f"deploy.endpoint_name={'e' * 56}"], environ={})
