@@ -28,6 +28,10 @@ from emulator.cloudwatch.alarms import AlarmEvaluator
 from emulator.cloudwatch.models import MetricStore, traffic_scale
 from emulator.codebuild.builds import CodeBuild
 from emulator.codebuild.responses import CodeBuildApi
+from emulator.codepipeline import cloudformation as pipeline_resources
+from emulator.codepipeline.engine import PipelineRuns
+from emulator.codepipeline.responses import TARGET as CODEPIPELINE
+from emulator.codepipeline.responses import CodePipelineApi
 from emulator.context import Context
 from emulator.control import PERSON_FILE
 from emulator.endpoints import Endpoints
@@ -71,15 +75,26 @@ class Emulator:
         self.recommender = Recommender(self.ctx)
         self.pipelines = PipelineEngine(self.ctx, self.lambdas)
         self.codebuild = CodeBuild(self.ctx)
+        self.codepipeline = PipelineRuns(self.ctx, self.codebuild, self.clock)
+        self.bus.start_pipeline = self.codepipeline.event
+        pipeline_resources.created_listeners.append(self.codepipeline.created)
         self.started = time.time()
         self.validator = RequestValidator() if os.environ.get(VALIDATION_FLAG, "on") != "off" else None
         self.sagemaker = Operations("SageMaker")
         self.runtime = Operations("SageMakerRuntime")
         self.events = Operations("AWSEvents")
         self.service_quotas = Operations("ServiceQuotasV20190624")
-        self.services = [self.sagemaker, self.events, self.service_quotas, Operations("CodeBuild_20161006")]
+        code = [Operations("CodeBuild_20161006"), Operations(CODEPIPELINE)]
+        self.services = [self.sagemaker, self.events, self.service_quotas, *code]
         quota_api = ServiceQuotas(self.quotas, self.ctx.account, region)
-        implementations = (self.endpoints, self.recommender, self.pipelines, quota_api, CodeBuildApi(self.codebuild))
+        implementations = (
+            self.endpoints,
+            self.recommender,
+            self.pipelines,
+            quota_api,
+            CodeBuildApi(self.codebuild),
+            CodePipelineApi(self.codepipeline),
+        )
         for service in (self.runtime, *self.services):
             for implementation in (*implementations, self):
                 service.register(implementation)
@@ -143,6 +158,7 @@ class Emulator:
     def shutdown(self) -> None:
         self.alarms.stop()
         self.pipelines.shutdown()
+        self.codepipeline.shutdown()
         self.codebuild.shutdown()
         self.endpoints.shutdown()
 

@@ -1,0 +1,67 @@
+"""AWS::CodeBuild::Project in moto's CloudFormation (which has no CodeBuild resources): the
+project created in moto's CodeBuild, as CreateProject would; `Ref` is its name, `Fn::GetAtt
+Arn` its ARN (CloudFormation User Guide, AWS::CodeBuild::Project)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.codebuild.models import codebuild_backends
+from moto.core.common_models import CloudFormationModel
+
+from emulator.cloudformation_props import api_shape
+
+_RENAMES = {"BuildSpec": "buildspec"}
+
+
+class CodeBuildProject(CloudFormationModel):
+    def __init__(self, name: str, arn: str):
+        self.name, self.arn = name, arn
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CodeBuild::Project"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Arn"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.arn
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> CodeBuildProject:
+        p = api_shape(cloudformation_json["Properties"], _RENAMES, frozenset())
+        backend = codebuild_backends[account_id][region_name]
+        created = backend.create_project(
+            resource_name,
+            p.get("description"),
+            p.get("source") or {"type": "NO_SOURCE"},
+            p.get("artifacts") or {"type": "NO_ARTIFACTS"},
+            p["environment"],
+            p["serviceRole"],
+            p.get("tags"),
+            p.get("cache"),
+            p.get("timeoutInMinutes") or 60,
+            p.get("queuedTimeoutInMinutes") or 480,
+            p.get("sourceVersion"),
+            p.get("logsConfig"),
+            p.get("vpcConfig"),
+        )
+        return cls(resource_name, created["arn"])
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        codebuild_backends[account_id][region_name].delete_project(resource_name)

@@ -1,0 +1,63 @@
+"""AWS::CodePipeline::Pipeline in moto's CloudFormation (which has no CodePipeline resources):
+the declaration checked and stored as CreatePipeline would, and, as on AWS, an execution
+started by the creation (trigger type CreatePipeline; CodePipeline User Guide, "Start a
+pipeline in CodePipeline"). `Ref` is the name, `Fn::GetAtt Version` the version."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from moto.codepipeline.models import codepipeline_backends
+from moto.core.common_models import CloudFormationModel
+
+from emulator.cloudformation_props import api_shape
+from emulator.codepipeline.responses import check_declaration
+
+_SKIPPED = ("RestartExecutionOnUpdate", "DisableInboundStageTransitions", "Tags")
+# Called with the new pipeline's name: the emulator starts its first execution.
+created_listeners: list[Callable[[str], None]] = []
+
+
+class Pipeline(CloudFormationModel):
+    def __init__(self, name: str, version: int):
+        self.name, self.version = name, version
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CodePipeline::Pipeline"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Version"
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return str(self.version)
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Pipeline:
+        props = {k: v for k, v in cloudformation_json["Properties"].items() if k not in _SKIPPED}
+        declaration = api_shape(props, {}, frozenset({"Configuration"}))
+        declaration["name"] = resource_name
+        tags = [{"key": t["Key"], "value": t["Value"]} for t in cloudformation_json["Properties"].get("Tags", [])]
+        check_declaration(declaration)
+        pipeline, _ = codepipeline_backends[account_id][region_name].create_pipeline(declaration, tags)
+        for listener in created_listeners:
+            listener(resource_name)
+        return cls(resource_name, pipeline["version"])
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        codepipeline_backends[account_id][region_name].delete_pipeline(resource_name)
