@@ -1,9 +1,34 @@
-"""CloudFormation resource properties (PascalCase) as the service's API spells them (camelCase),
-for the resource types the emulator adds to moto's CloudFormation."""
+"""The resource types the emulator adds to moto's CloudFormation: their properties (PascalCase) as the
+service's API spells them (camelCase), and what a resource created by name shares."""
 
 from __future__ import annotations
 
 from typing import Any
+
+
+class NamedResource:
+    """What a resource created by name shares: `Ref` is the name, one `Fn::GetAtt` attribute.
+    Mixed into a direct CloudFormationModel subclass (moto lists only direct subclasses)."""
+
+    ATTRIBUTE = ""
+
+    def __init__(self, name: str, attribute: str):
+        self.name, self.attribute = name, attribute
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == cls.ATTRIBUTE
+
+    def get_cfn_attribute(self, attribute_name: str) -> str:
+        return self.attribute
 
 
 def api_shape(value: Any, renames: dict[str, str], verbatim: frozenset[str]) -> Any:

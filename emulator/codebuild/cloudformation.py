@@ -9,33 +9,17 @@ from typing import Any
 from moto.codebuild.models import codebuild_backends
 from moto.core.common_models import CloudFormationModel
 
-from emulator.cloudformation_props import api_shape
+from emulator.cloudformation_props import NamedResource, api_shape
 
 _RENAMES = {"BuildSpec": "buildspec"}
 
 
-class CodeBuildProject(CloudFormationModel):
-    def __init__(self, name: str, arn: str):
-        self.name, self.arn = name, arn
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
+class CodeBuildProject(NamedResource, CloudFormationModel):
+    ATTRIBUTE = "Arn"
 
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::CodeBuild::Project"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Arn"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return self.arn
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]

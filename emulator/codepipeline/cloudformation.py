@@ -11,7 +11,7 @@ from typing import Any
 from moto.codepipeline.models import codepipeline_backends
 from moto.core.common_models import CloudFormationModel
 
-from emulator.cloudformation_props import api_shape
+from emulator.cloudformation_props import NamedResource, api_shape
 from emulator.codepipeline.responses import check_declaration
 
 _SKIPPED = ("RestartExecutionOnUpdate", "DisableInboundStageTransitions", "Tags")
@@ -19,28 +19,12 @@ _SKIPPED = ("RestartExecutionOnUpdate", "DisableInboundStageTransitions", "Tags"
 created_listeners: list[Callable[[str], None]] = []
 
 
-class Pipeline(CloudFormationModel):
-    def __init__(self, name: str, version: int):
-        self.name, self.version = name, version
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
+class Pipeline(NamedResource, CloudFormationModel):
+    ATTRIBUTE = "Version"
 
     @staticmethod
     def cloudformation_type() -> str:
         return "AWS::CodePipeline::Pipeline"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Version"
-
-    def get_cfn_attribute(self, attribute_name: str) -> str:
-        return str(self.version)
 
     @classmethod
     def create_from_cloudformation_json(  # type: ignore[misc]
@@ -54,7 +38,7 @@ class Pipeline(CloudFormationModel):
         pipeline, _ = codepipeline_backends[account_id][region_name].create_pipeline(declaration, tags)
         for listener in created_listeners:
             listener(resource_name)
-        return cls(resource_name, pipeline["version"])
+        return cls(resource_name, str(pipeline["version"]))
 
     @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]

@@ -156,33 +156,26 @@ class Execution:
             **self.namespaces,
         }
 
-    def describe(self) -> dict[str, Any]:
+    def _common(self) -> dict[str, Any]:
         out = {
+            "pipelineExecutionId": self.id,
+            "status": self.status,
+            "trigger": self.trigger,
+            "executionMode": self.mode,
+            "executionType": "STANDARD",
+        }
+        return out | ({"statusSummary": self.summary} if self.summary else {})
+
+    def describe(self) -> dict[str, Any]:
+        """PipelineExecution, for GetPipelineExecution."""
+        return {
             "pipelineName": self.name,
             "pipelineVersion": self.pipeline.get("version", 1),
-            "pipelineExecutionId": self.id,
-            "status": self.status,
+            **self._common(),
             "artifactRevisions": [],
             "variables": [{"name": k, "resolvedValue": v} for k, v in self.variables.items()],
-            "trigger": self.trigger,
-            "executionMode": self.mode,
-            "executionType": "STANDARD",
         }
-        if self.summary:
-            out["statusSummary"] = self.summary
-        return out
 
     def summary_shape(self) -> dict[str, Any]:
-        out = {
-            "pipelineExecutionId": self.id,
-            "status": self.status,
-            "startTime": self.start,
-            "lastUpdateTime": self.updated,
-            "sourceRevisions": [],
-            "trigger": self.trigger,
-            "executionMode": self.mode,
-            "executionType": "STANDARD",
-        }
-        if self.summary:
-            out["statusSummary"] = self.summary
-        return out
+        """PipelineExecutionSummary, for ListPipelineExecutions."""
+        return {**self._common(), "startTime": self.start, "lastUpdateTime": self.updated, "sourceRevisions": []}
