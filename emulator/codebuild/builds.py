@@ -434,14 +434,14 @@ class CodeBuild:
         kind = artifacts.get("type", "NO_ARTIFACTS")
         if kind == "NO_ARTIFACTS" or not spec.artifacts.files:
             return
+        if kind == "CODEPIPELINE" and (build.pipeline is None or not build.pipeline.outputs):
+            return  # the action declares no output artifact: nothing to upload to
         files = _matching(spec, src)
         if not files:
             raise BuildFailed("CLIENT_ERROR", "no matching artifact paths found")
         if kind == "CODEPIPELINE":
-            if build.pipeline is None or not build.pipeline.outputs:
-                return
-            targets = [build.pipeline.outputs[0][1]]
-            blobs = {targets[0]: _zip(files)}
+            assert build.pipeline is not None
+            blobs = {build.pipeline.outputs[0][1]: _zip(files)}
         elif kind == "S3":
             key = "/".join(
                 p

@@ -31,6 +31,9 @@ phases:
       - echo "stage=$STAGE version=$VERSION"
       - if [ "$FAIL" = yes ]; then echo failing on purpose; exit 1; fi
       - export DEPLOYED=$VERSION
+artifacts:
+  # Only an action that declares an output artifact uploads them (none here).
+  files: ['report/**/*']
 """
 
 
