@@ -43,6 +43,7 @@ from model_registry.aws import client
 log = logging.getLogger("rtb_mlops.emulator")
 CONCURRENCY_SETTING = "RTB_EMULATOR_CODEBUILD_CONCURRENCY"
 SERVICE = "codebuild.amazonaws.com"
+_GROUPS = threading.Lock()
 
 
 class BuildFailed(RuntimeError):
@@ -81,7 +82,8 @@ class Build:
     exported: dict[str, str] = field(default_factory=dict)
     log_group: str = ""
     log_stream: str = ""
-    control: ph.Control | None = None
+    # The deadline is set when the build leaves the queue; a StopBuild may come before.
+    control: ph.Control = field(default_factory=lambda: ph.Control(float("inf")))
     shell: Shell | None = None
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -156,8 +158,9 @@ class LogWriter:
         self.group, self.stream = group, stream
         self.pending: list[str] = []
         self._lock = threading.Lock()
-        if group not in self.logs.groups:
-            self.logs.create_log_group(group, tags={})
+        with _GROUPS:  # two builds of one project may start at once
+            if group not in self.logs.groups:
+                self.logs.create_log_group(group, tags={})
         self.logs.create_log_stream(group, stream)
 
     def line(self, text: str) -> None:
@@ -219,7 +222,7 @@ class CodeBuild:
 
     def stop(self, build_id: str) -> Build:
         build = self.get(build_id)
-        if build.control is not None and not build.done.is_set():
+        if not build.done.is_set():
             build.control.stop.set()
             if build.shell is not None:
                 build.shell.kill()
@@ -238,21 +241,23 @@ class CodeBuild:
     # --- running ----------------------------------------------------------------------------
     def _run(self, build: Build) -> None:
         with self._slots:
-            build.control = ph.Control(time.monotonic() + build.timeout_minutes * 60)
+            build.control.deadline = time.monotonic() + build.timeout_minutes * 60
             writer: LogWriter | None = None
             try:
-                record = build.enter("PROVISIONING")
+                if build.control.stop.is_set():
+                    raise BuildFailed("BUILD_STOPPED", "Build stopped while queued")
+                build.enter("PROVISIONING")
                 role, writer = self._provision(build)
-                record = build.enter("DOWNLOAD_SOURCE")
+                build.enter("DOWNLOAD_SOURCE")
                 work = self.ctx.folder("codebuild", build.id.split(":", 1)[1])
                 src = work / "src"
                 spec = self._download(build, role, src)
                 env = self._environment(build, role, spec, src)
                 self._commands(build, spec, env, src, work, writer, role)
             except BuildFailed as exc:
-                record = build.phases[-1]
-                record.finish(ph.FAILED, exc.code, exc.message)
-                build.status = ph.FAILED
+                stopped = exc.code == "BUILD_STOPPED"
+                build.status = ph.STOPPED if stopped else ph.FAILED
+                build.phases[-1].finish(build.status, exc.code, exc.message)
                 if writer is not None:
                     writer.line(f"{_stamp()} Phase context status code: {exc.code} Message: {exc.message}")
             except Exception as exc:  # an emulator bug fails the build, visibly
@@ -411,7 +416,6 @@ class CodeBuild:
         state = work / "shell"
         state.mkdir(exist_ok=True)
         build.shell = Shell(src, env, state, spec.shared_shell)
-        assert build.control is not None
 
         def entered(record: ph.PhaseRecord) -> None:
             if build.phases and build.phases[-1].status is None:

@@ -113,6 +113,13 @@ class PipelineRuns:
     # --- running ------------------------------------------------------------------------------
     def _run(self, e: Execution) -> None:
         try:
+            self._stages(e)
+        except Exception as exc:  # an emulator bug fails the execution, visibly
+            log.exception("codepipeline execution %s crashed in the emulator", e.id)
+            e.set("Failed", f"{type(exc).__name__}: {exc}")
+
+    def _stages(self, e: Execution) -> None:
+        try:
             creds = principals.assume(
                 e.pipeline["roleArn"], SERVICE, f"codepipeline-{e.id}"[:64], self.ctx.account, self.ctx.region
             )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
 import zipfile
 
 import boto3
@@ -154,3 +156,22 @@ def test_a_failing_command_fails_the_build_and_its_log_says_which(api):
 
 def test_batch_get_builds_names_unknown_ids(api):
     assert api.batch_get_builds({"ids": ["nope:1"]}) == {"builds": [], "buildsNotFound": ["nope:1"]}
+
+
+def test_builds_beyond_the_concurrency_wait_queued_and_stop_build_ends_either(api):
+    project("p-stop", [LOGS, SOURCE])
+    spec = "version: 0.2\nphases:\n  build:\n    commands: ['sleep 30']\n"
+    api.engine._slots = threading.Semaphore(1)
+    running = api.start_build({"projectName": "p-stop", "buildspecOverride": spec})["build"]["id"]
+    queued = api.start_build({"projectName": "p-stop", "buildspecOverride": spec})["build"]["id"]
+    deadline = time.monotonic() + 20
+    while api.engine.builds[running].current_phase != "BUILD":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert api.batch_get_builds({"ids": [queued]})["builds"][0]["currentPhase"] == "QUEUED"
+    api.stop_build({"id": queued})
+    api.stop_build({"id": running})
+    first, second = finished(api, running), finished(api, queued)
+    assert (first["buildStatus"], second["buildStatus"]) == ("STOPPED", "STOPPED")
+    assert next(p for p in first["phases"] if p["phaseType"] == "BUILD")["phaseStatus"] == "STOPPED"
+    assert [p["phaseType"] for p in second["phases"]] == ["SUBMITTED", "QUEUED", "FINALIZING", "COMPLETED"]

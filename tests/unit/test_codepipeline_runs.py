@@ -238,3 +238,17 @@ def test_an_eventbridge_target_starts_the_pipeline_only_as_a_role_allowed_to(api
     ]
     assert triggers[0] == {"triggerType": "CloudWatchEvent", "triggerDetail": "e1"}
     assert [t["triggerType"] for t in triggers[1:]] == ["CreatePipeline"]
+
+
+def test_stop_and_abandon_ends_an_execution_waiting_at_the_approval(api):
+    create(api, declaration("stopped"))
+    created, _ = at_approval(api, "stopped")
+    api.stop_pipeline_execution(
+        {"pipelineName": "stopped", "pipelineExecutionId": created, "abandon": True, "reason": "wrong version"}
+    )
+    wait(lambda: status(api, "stopped", created) == "Stopped")
+    latest = api.get_pipeline_state({"name": "stopped"})["stageStates"][1]["actionStates"][0]["latestExecution"]
+    assert latest["status"] == "Abandoned"
+    with pytest.raises(ApiError) as err:
+        api.stop_pipeline_execution({"pipelineName": "stopped", "pipelineExecutionId": created})
+    assert err.value.code == "PipelineExecutionNotStoppableException"
