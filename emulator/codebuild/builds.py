@@ -240,40 +240,53 @@ class CodeBuild:
 
     # --- running ----------------------------------------------------------------------------
     def _run(self, build: Build) -> None:
-        with self._slots:
-            build.control.deadline = time.monotonic() + build.timeout_minutes * 60
-            writer: LogWriter | None = None
-            try:
-                if build.control.stop.is_set():
-                    raise BuildFailed("BUILD_STOPPED", "Build stopped while queued")
-                build.enter("PROVISIONING")
-                role, writer = self._provision(build)
-                build.enter("DOWNLOAD_SOURCE")
-                work = self.ctx.folder("codebuild", build.id.split(":", 1)[1])
-                src = work / "src"
-                spec = self._download(build, role, src)
-                env = self._environment(build, role, spec, src)
-                self._commands(build, spec, env, src, work, writer, role)
-            except BuildFailed as exc:
-                stopped = exc.code == "BUILD_STOPPED"
-                build.status = ph.STOPPED if stopped else ph.FAILED
-                build.phases[-1].finish(build.status, exc.code, exc.message)
-                if writer is not None:
-                    writer.line(f"{_stamp()} Phase context status code: {exc.code} Message: {exc.message}")
-            except Exception as exc:  # an emulator bug fails the build, visibly
-                log.exception("build %s crashed in the emulator", build.id)
-                build.phases[-1].finish("FAULT", "EMULATOR_ERROR", f"{type(exc).__name__}: {exc}")
-                build.status = "FAULT"
-            finally:
-                if build.shell is not None:
-                    build.shell.kill()
-                build.enter("FINALIZING")
-                build.enter("COMPLETED")
-                build.end = datetime.now(UTC)
-                if writer is not None:
-                    writer.flush()
-                build.done.set()
-                log.info("codebuild %s %s", build.id, build.status)
+        queued = float(
+            build.overrides.get("queuedTimeoutInMinutesOverride") or build.project.get("queuedTimeoutInMinutes") or 480
+        )
+        deadline, slot = time.monotonic() + queued * 60, False
+        while not slot and not build.control.stop.is_set() and time.monotonic() < deadline:
+            slot = self._slots.acquire(timeout=0.5)
+        try:
+            self._attempt(build, slot)
+        finally:
+            if slot:
+                self._slots.release()
+
+    def _attempt(self, build: Build, slot: bool) -> None:
+        build.control.deadline = time.monotonic() + build.timeout_minutes * 60
+        writer: LogWriter | None = None
+        try:
+            if build.control.stop.is_set():
+                raise BuildFailed("BUILD_STOPPED", "Build stopped while queued")
+            if not slot:
+                raise BuildFailed("BUILD_TIMED_OUT", "Build timed out while queued (queuedTimeoutInMinutes)")
+            build.enter("PROVISIONING")
+            role, writer = self._provision(build)
+            build.enter("DOWNLOAD_SOURCE")
+            work = self.ctx.folder("codebuild", build.id.split(":", 1)[1])
+            src = work / "src"
+            spec = self._download(build, role, src)
+            env = self._environment(build, role, spec, src)
+            self._commands(build, spec, env, src, work, writer, role)
+        except BuildFailed as exc:
+            build.status = {"BUILD_STOPPED": ph.STOPPED, "BUILD_TIMED_OUT": ph.TIMED_OUT}.get(exc.code, ph.FAILED)
+            build.phases[-1].finish(build.status, exc.code, exc.message)
+            if writer is not None:
+                writer.line(f"{_stamp()} Phase context status code: {exc.code} Message: {exc.message}")
+        except Exception as exc:  # an emulator bug fails the build, visibly
+            log.exception("build %s crashed in the emulator", build.id)
+            build.phases[-1].finish("FAULT", "EMULATOR_ERROR", f"{type(exc).__name__}: {exc}")
+            build.status = "FAULT"
+        finally:
+            if build.shell is not None:
+                build.shell.kill()
+            build.enter("FINALIZING")
+            build.enter("COMPLETED")
+            build.end = datetime.now(UTC)
+            if writer is not None:
+                writer.flush()
+            build.done.set()
+            log.info("codebuild %s %s", build.id, build.status)
 
     def _provision(self, build: Build) -> tuple[principals.Credentials, LogWriter | None]:
         role_arn = build.project.get("serviceRole", "")

@@ -175,3 +175,25 @@ def test_builds_beyond_the_concurrency_wait_queued_and_stop_build_ends_either(ap
     assert (first["buildStatus"], second["buildStatus"]) == ("STOPPED", "STOPPED")
     assert next(p for p in first["phases"] if p["phaseType"] == "BUILD")["phaseStatus"] == "STOPPED"
     assert [p["phaseType"] for p in second["phases"]] == ["SUBMITTED", "QUEUED", "FINALIZING", "COMPLETED"]
+
+
+def test_a_build_queued_beyond_its_queued_timeout_times_out(api):
+    project("p-queue", [LOGS, SOURCE])
+    spec = "version: 0.2\nphases:\n  build:\n    commands: ['sleep 30']\n"
+    api.engine._slots = threading.Semaphore(1)
+    running = api.start_build({"projectName": "p-queue", "buildspecOverride": spec})["build"]["id"]
+    api.engine.projects["p-queue"].project_metadata["queuedTimeoutInMinutes"] = 0.01  # 0.6 s (the API's minimum is 5)
+    queued = finished(api, api.start_build({"projectName": "p-queue", "buildspecOverride": spec})["build"]["id"])
+    api.stop_build({"id": running})
+    assert queued["buildStatus"] == "TIMED_OUT"
+    assert queued["phases"][1] | {"startTime": 0, "endTime": 0, "durationInSeconds": 0} == {
+        "phaseType": "QUEUED",
+        "phaseStatus": "TIMED_OUT",
+        "startTime": 0,
+        "endTime": 0,
+        "durationInSeconds": 0,
+        "contexts": [
+            {"statusCode": "BUILD_TIMED_OUT", "message": "Build timed out while queued (queuedTimeoutInMinutes)"}
+        ],
+    }
+    finished(api, running)
