@@ -44,6 +44,7 @@ log = logging.getLogger("rtb_mlops.emulator")
 CONCURRENCY_SETTING = "RTB_EMULATOR_CODEBUILD_CONCURRENCY"
 SERVICE = "codebuild.amazonaws.com"
 _GROUPS = threading.Lock()
+FLUSH_SECONDS = 2.0
 
 
 class BuildFailed(RuntimeError):
@@ -151,12 +152,14 @@ class Build:
 
 
 class LogWriter:
-    """The build's lines in its CloudWatch Logs stream, written at each phase's end."""
+    """The build's lines in its CloudWatch Logs stream, written as they come (at most every
+    FLUSH_SECONDS, and at each phase's start and the build's end)."""
 
     def __init__(self, account: str, region: str, group: str, stream: str):
         self.logs = logs_backends[account][region]
         self.group, self.stream = group, stream
         self.pending: list[str] = []
+        self.flushed = time.monotonic()
         self._lock = threading.Lock()
         with _GROUPS:  # two builds of one project may start at once
             if group not in self.logs.groups:
@@ -166,10 +169,14 @@ class LogWriter:
     def line(self, text: str) -> None:
         with self._lock:
             self.pending.append(text)
+            due = time.monotonic() - self.flushed >= FLUSH_SECONDS
+        if due:
+            self.flush()
 
     def flush(self) -> None:
         with self._lock:
             lines, self.pending = self.pending, []
+            self.flushed = time.monotonic()
         if lines:
             now = int(time.time() * 1000)
             self.logs.put_log_events(self.group, self.stream, [{"timestamp": now, "message": ln} for ln in lines])

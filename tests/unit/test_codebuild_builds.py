@@ -197,3 +197,18 @@ def test_a_build_queued_beyond_its_queued_timeout_times_out(api):
         ],
     }
     finished(api, running)
+
+
+def test_a_long_command_s_output_reaches_the_log_while_it_runs(api, monkeypatch):
+    monkeypatch.setattr("emulator.codebuild.builds.FLUSH_SECONDS", 0.2)
+    project("p-live", [LOGS, SOURCE])
+    spec = "version: 0.2\nphases:\n  build:\n    commands: ['echo started; sleep 1; echo tick; sleep 30']\n"
+    build_id = api.start_build({"projectName": "p-live", "buildspecOverride": spec})["build"]["id"]
+    deadline = time.monotonic() + 20
+    while not api.engine.builds[build_id].log_stream or "started" not in log_lines(
+        api.batch_get_builds({"ids": [build_id]})["builds"][0]
+    ):
+        assert time.monotonic() < deadline, "the output never reached the log while the command ran"
+        time.sleep(0.2)
+    api.stop_build({"id": build_id})
+    assert finished(api, build_id)["buildStatus"] == "STOPPED"
