@@ -45,6 +45,18 @@ class CodeBuildProject(NamedResource, CloudFormationModel):
         return cls(resource_name, created["arn"])
 
     @classmethod
+    def update_from_cloudformation_json(  # type: ignore[misc]
+        cls,
+        original_resource: CodeBuildProject,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> CodeBuildProject:
+        codebuild_backends[account_id][region_name].delete_project(original_resource.name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
     def delete_from_cloudformation_json(  # type: ignore[misc]
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
