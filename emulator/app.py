@@ -26,6 +26,12 @@ from emulator.clock import Clock
 from emulator.cloudwatch import responses as cloudwatch_responses
 from emulator.cloudwatch.alarms import AlarmEvaluator
 from emulator.cloudwatch.models import MetricStore, traffic_scale
+from emulator.codebuild.builds import CodeBuild
+from emulator.codebuild.responses import CodeBuildApi
+from emulator.codepipeline import cloudformation as pipeline_resources
+from emulator.codepipeline.engine import PipelineRuns
+from emulator.codepipeline.responses import TARGET as CODEPIPELINE
+from emulator.codepipeline.responses import CodePipelineApi
 from emulator.context import Context
 from emulator.control import PERSON_FILE
 from emulator.endpoints import Endpoints
@@ -68,15 +74,29 @@ class Emulator:
         self.alarms = self._start_monitoring()
         self.recommender = Recommender(self.ctx)
         self.pipelines = PipelineEngine(self.ctx, self.lambdas)
+        self.codebuild = CodeBuild(self.ctx)
+        self.codepipeline = PipelineRuns(self.ctx, self.codebuild, self.clock)
+        self.bus.start_pipeline = self.codepipeline.event
+        pipeline_resources.created_listeners.append(self.codepipeline.created)
         self.started = time.time()
         self.validator = RequestValidator() if os.environ.get(VALIDATION_FLAG, "on") != "off" else None
         self.sagemaker = Operations("SageMaker")
         self.runtime = Operations("SageMakerRuntime")
         self.events = Operations("AWSEvents")
         self.service_quotas = Operations("ServiceQuotasV20190624")
+        code = [Operations("CodeBuild_20161006"), Operations(CODEPIPELINE)]
+        self.services = [self.sagemaker, self.events, self.service_quotas, *code]
         quota_api = ServiceQuotas(self.quotas, self.ctx.account, region)
-        for service in (self.sagemaker, self.runtime, self.events, self.service_quotas):
-            for implementation in (self.endpoints, self.recommender, self.pipelines, quota_api, self):
+        implementations = (
+            self.endpoints,
+            self.recommender,
+            self.pipelines,
+            quota_api,
+            CodeBuildApi(self.codebuild),
+            CodePipelineApi(self.codepipeline),
+        )
+        for service in (self.runtime, *self.services):
+            for implementation in (*implementations, self):
                 service.register(implementation)
         self.moto = DomainDispatcherApplication(create_backend_app)
         moto_fixes.subscribe(self._approval_changed)
@@ -138,6 +158,8 @@ class Emulator:
     def shutdown(self) -> None:
         self.alarms.stop()
         self.pipelines.shutdown()
+        self.codepipeline.shutdown()
+        self.codebuild.shutdown()
         self.endpoints.shutdown()
 
     # --- WSGI ---------------------------------------------------------------------------------
@@ -161,7 +183,7 @@ class Emulator:
         if simulate.is_simulation(body):
             return self._reply(start_response, *simulate.answer(body, self.ctx.account))
         target = environ.get("HTTP_X_AMZ_TARGET")
-        handler = self.sagemaker.find(target) or self.events.find(target) or self.service_quotas.find(target)
+        handler = next((h for h in (s.find(target) for s in self.services) if h is not None), None)
         try:
             if self.validator is not None:
                 self.validator.check(target, body)
