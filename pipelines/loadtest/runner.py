@@ -106,7 +106,7 @@ def run(
     ended = time.time()
     series = observe.metric_series(clients.cw, target.endpoint, target.variant, started - 1, ended + 1)
     client = client_seconds.read(seconds_file)
-    points = timeline.build(started, client, series["model_p99"], samples)
+    points = timeline.build(started, client, series, samples)
     step_at = profile.step_starts()
     at_step = timeline.sample_at(samples, started + step_at)
     capacity_rps = (at_step.current if at_step else target.min_instances) * target.target_rps
