@@ -46,11 +46,12 @@ def environment_notes() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Distribution:
-    """Locust workers this run's master waits for, and the address it listens on for them
-    (127.0.0.1 unless the user names another: workers on this machine then)."""
+    """Locust workers this run's master waits for, and the address and port it listens on for
+    them (127.0.0.1 unless the user names another: workers on this machine then)."""
 
     workers: int = 0
     bind_host: str = "127.0.0.1"
+    port: int = 5557  # Locust's own default
 
 
 def run_locust(target: Target, profile: Profile, rows: list[str], folder: Path, spread: Distribution) -> Path:
@@ -73,7 +74,8 @@ def run_locust(target: Target, profile: Profile, rows: list[str], folder: Path, 
     ]  # fmt: skip
     if spread.workers:
         # Workers connect to this master (README, "Load testing"); it starts once all have.
-        cmd += ["--master", "--expect-workers", str(spread.workers), "--master-bind-host", spread.bind_host]
+        cmd += ["--master", "--expect-workers", str(spread.workers)]
+        cmd += ["--master-bind-host", spread.bind_host, "--master-bind-port", str(spread.port)]
     with open(folder / "locust.log", "w") as log:
         subprocess.run(
             dies_with_parent(cmd), env=env, stdout=log, stderr=subprocess.STDOUT,
