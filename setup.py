@@ -35,13 +35,15 @@ RUNTIME = [
     # `rtb-mlops loadtest`'s engine: rate-shaped users, per-second stats, and a distributed mode
     # (master + workers) for more load than one machine sends.
     "locust>=2.30,<3",
+    # The emulator publishes endpoint instances' CPUUtilization/MemoryUtilization from the real
+    # model-server processes (emulator/cloudwatch/instances.py); the test session's process
+    # checks read the process table with it too.
+    "psutil>=5.9,<8",
 ]
 
 DEV = [
     "pytest>=8,<10",
     "pytest-timeout>=2.3,<3",
-    # The test session's process checks (no server outlives it) read the process table.
-    "psutil>=5.9,<8",
     # Property-based tests for the parsers that take outside input (config values, events, CSV rows).
     "hypothesis>=6.100,<7",
     "ruff>=0.6",

@@ -24,7 +24,10 @@ from emulator.autoscaling import responses as autoscaling_responses
 from emulator.autoscaling.models import TargetTracking
 from emulator.clock import Clock
 from emulator.cloudwatch import responses as cloudwatch_responses
+from emulator.cloudwatch import utilization
 from emulator.cloudwatch.alarms import AlarmEvaluator
+from emulator.cloudwatch.instances import UtilizationSampler, endpoint_instances, local_vcpus
+from emulator.cloudwatch.models import NAMESPACE as INVOCATIONS_NAMESPACE
 from emulator.cloudwatch.models import MetricStore, traffic_scale
 from emulator.codebuild.builds import CodeBuild
 from emulator.codebuild.responses import CodeBuildApi
@@ -108,11 +111,16 @@ class Emulator:
         path.write_text(json.dumps(principals.create_person(self.ctx.account, self.ctx.region).environment()))
 
     def _start_monitoring(self) -> AlarmEvaluator:
-        """CloudWatch metrics and alarms, and target tracking acting on its alarms."""
-        cloudwatch_responses.install(self.metrics)
+        """CloudWatch metrics (invocations; the model servers' CPU and memory) and alarms, and
+        target tracking acting on its alarms."""
+        usage = utilization.UtilizationStore(self.clock)
+        self.utilization = UtilizationSampler(usage, lambda: endpoint_instances(self.endpoints), self.clock)
+        self.utilization.start()
+        stores = {INVOCATIONS_NAMESPACE: self.metrics, utilization.NAMESPACE: usage}
+        cloudwatch_responses.install(stores)
         autoscaling_responses.install()
         tracking = TargetTracking(self.clock, self.ctx.account, self.ctx.region, self.endpoints)
-        alarms = AlarmEvaluator(self.metrics, self.clock, self.ctx.account, self.ctx.region)
+        alarms = AlarmEvaluator(stores, self.clock, self.ctx.account, self.ctx.region)
         alarms.subscribe(lambda alarm: tracking.on_alarm(alarm, time.time()))
         alarms.subscribe(lambda alarm: tracking.enforce_bounds())
         alarms.start()
@@ -124,6 +132,7 @@ class Emulator:
             "time_scale": self.clock.scale,
             "traffic_scale": self.metrics.count_scale / self.clock.scale,
             "max_local_instances": max_local_instances(),
+            "local_instance_vcpus": local_vcpus(),
         }
 
     # --- events the emulator emits ----------------------------------------------------------
@@ -157,6 +166,7 @@ class Emulator:
 
     def shutdown(self) -> None:
         self.alarms.stop()
+        self.utilization.stop()
         self.pipelines.shutdown()
         self.codepipeline.shutdown()
         self.codebuild.shutdown()

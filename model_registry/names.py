@@ -47,8 +47,9 @@ def resource_name(endpoint: str, group: str, version: int) -> str:
     return f"{head}-{digest}{suffix}"
 
 
-def alarm_names(endpoint: str) -> tuple[str, str]:
-    return f"{endpoint}-5xx-errors", f"{endpoint}-model-latency"
+def alarm_names(endpoint: str) -> tuple[str, str, str]:
+    """The blue/green rollback alarms: 5XX errors, 4XX error rate, model latency."""
+    return f"{endpoint}-5xx-errors", f"{endpoint}-4xx-error-rate", f"{endpoint}-model-latency"
 
 
 def scaling_policy_name(endpoint: str) -> str:
