@@ -73,7 +73,11 @@ def read_model_directory(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> Mode
     size = model_path.stat().st_size
     if size > max_bytes:
         raise ArtifactError(model_path, f"{size_text(size)}, above the {size_text(max_bytes)} limit")
-    return classify(str(model_path), model_path.read_bytes(), max_bytes)
+    try:
+        data = model_path.read_bytes()
+    except OSError as exc:  # e.g. a file only root may read, in an image that runs unprivileged
+        raise ArtifactError(model_path, f"cannot read: {exc.strerror}") from None
+    return classify(str(model_path), data, max_bytes)
 
 
 def load_artifact(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[ModelFile, xgb.Booster]:

@@ -267,3 +267,14 @@ def test_an_extracted_model_file_above_the_limit_is_refused_unread(tmp_path):
         ArtifactError, match=r"xgboost-model: 2002 bytes \(2.0 KiB\), above the 1024 bytes \(1.0 KiB\) limit"
     ):
         load_artifact(tmp_path, max_bytes=1024)
+
+
+def test_an_unreadable_extracted_model_file_is_named(tmp_path, monkeypatch):
+    (tmp_path / "xgboost-model").write_bytes(b"{}")
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(ArtifactError, match=r"xgboost-model: cannot read: Permission denied"):
+        load_artifact(tmp_path)
