@@ -47,6 +47,9 @@ def _known_resources(self: Stack) -> list:
 
 
 def apply() -> None:
+    from emulator import ecr_cloudformation
+
+    ecr_cloudformation.apply()
     Stack.create_resources = _create_resources
     Stack.outputs = _tolerant(_original_outputs)
     Stack.exports = _tolerant(_original_exports)

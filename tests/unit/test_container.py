@@ -8,6 +8,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+import yaml
 from packaging.requirements import Requirement
 
 from serving import cli
@@ -135,3 +136,13 @@ def test_the_image_holds_every_project_module_the_server_imports():
     dockerfile = DOCKERFILE.read_text()
     for source in ("model_registry/__init__.py model_registry/errors.py", "model_registry/artifact/", "serving/"):
         assert f"COPY {source}" in dockerfile
+
+
+def test_the_buildspecs_source_digest_covers_exactly_the_build_context():
+    """The image stage tags by the digest of the files the image is built from; a path let into the
+    context (.dockerignore) but left out of the digest would change the image without its tag."""
+    allowed = [line[1:].rstrip("/") for line in (REPO / ".dockerignore").read_text().splitlines() if line[:1] == "!"]
+    commands = yaml.safe_load((REPO / "buildspec.yml").read_text())["phases"]["build"]["commands"][0]
+    find = next(line for line in commands.splitlines() if "SOURCES_DIGEST=$(find" in line)
+    digested = find.split("find ", 1)[1].split(" -type f", 1)[0].split()
+    assert sorted(digested) == sorted([".dockerignore", *allowed])
