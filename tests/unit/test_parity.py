@@ -41,6 +41,10 @@ def _artifact(booster: xgb.Booster, path: Path) -> Path:
     return path
 
 
+def _cli_args(artifact: Path, payload: Path, out: Path) -> list[str]:
+    return ["--model-artifact", str(artifact), "--payload", str(payload), "--out", str(out)]
+
+
 class Perturbed:
     """A compiled predictor whose output is off by `delta` on rows where feature 2 is missing."""
 
@@ -119,7 +123,7 @@ def test_cli_writes_the_verdict_and_exits_0(small_booster, tmp_path, capsys):
     rows = tmp_path / "rows.csv"
     rows.write_bytes(GUIDANCE_ROW + b"\n1,5,,3,1,2,1\n")
     out = tmp_path / "out" / "parity.json"
-    assert parity.main(["--model-artifact", str(artifact), "--payload", str(rows), "--out", str(out)]) == 0
+    assert parity.main(_cli_args(artifact, rows, out)) == 0
     report = json.loads(out.read_text())
     assert set(report) == REPORT_KEYS and report["passed"] is True and report["tolerance"] == 1e-6
     assert all(set(row) == ROW_KEYS for row in report["worst_rows"])
@@ -133,7 +137,7 @@ def test_cli_reads_the_registered_payload_archive(small_booster, tmp_path):
     payload = tmp_path / "payload.tar.gz"
     write_tar_gz(payload, {"request-0000.csv": GUIDANCE_ROW + b"\n", "request-0001.csv": b"6,20,4,90,0,1,4\n"})
     out = tmp_path / "parity.json"
-    assert parity.main(["--model-artifact", str(artifact), "--payload", str(payload), "--out", str(out)]) == 0
+    assert parity.main(_cli_args(artifact, payload, out)) == 0
     assert json.loads(out.read_text())["worst_rows"]
 
 
@@ -146,14 +150,7 @@ def test_cli_without_a_compiler_reports_a_failed_verdict(small_booster, tmp_path
     monkeypatch.setattr(serving.compiler, "compiled_library", no_gcc)
     artifact = _artifact(small_booster, tmp_path / "model.tar.gz")
     (tmp_path / "rows.csv").write_bytes(GUIDANCE_ROW + b"\n")
-    args = [
-        "--model-artifact",
-        str(artifact),
-        "--payload",
-        str(tmp_path / "rows.csv"),
-        "--out",
-        str(tmp_path / "p.json"),
-    ]
+    args = _cli_args(artifact, tmp_path / "rows.csv", tmp_path / "p.json")
     assert parity.main(args) == 0
     report = json.loads((tmp_path / "p.json").read_text())
     assert report["passed"] is False and report["rows_checked"] == 0 and report["max_abs_diff"] is None
@@ -172,14 +169,7 @@ def test_cli_bad_input_exits_2_naming_the_file(small_booster, tmp_path, capsys, 
     artifact = _artifact(small_booster, tmp_path / "model.tar.gz")
     if payload is not None:
         (tmp_path / "rows.csv").write_bytes(payload)
-    args = [
-        "--model-artifact",
-        str(artifact),
-        "--payload",
-        str(tmp_path / "rows.csv"),
-        "--out",
-        str(tmp_path / "p.json"),
-    ]
+    args = _cli_args(artifact, tmp_path / "rows.csv", tmp_path / "p.json")
     assert parity.main(args) == 2
     assert expected in capsys.readouterr().err
     assert not (tmp_path / "p.json").exists()
