@@ -99,7 +99,7 @@ class Deployer:
             pkg.arn,
             limits.problems(rec, self.settings) + evidence.problems(self.sm, pkg.arn, pkg.customer_metadata, rec),
         )
-        return rec
+        return limits.within_bounds(rec, self.settings.instance_bounds)
 
     # --- the three entry points ------------------------------------------------------
     def deploy(self, arn: str, rollback: bool = False) -> Outcome:
