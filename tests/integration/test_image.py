@@ -129,3 +129,23 @@ def test_the_image_serves_as_sagemaker_runs_it(buildah, guidance_model, tmp_path
         subprocess.run([*buildah, "rm", container], capture_output=True, check=False, timeout=120)
     assert not [p for p in family if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
     assert f"at http://127.0.0.1:{port} (2 workers, predictor compiled)" in log.read_text()
+
+
+def test_the_parity_check_runs_in_the_image(buildah, guidance_model, tmp_path):
+    """The pipeline runs serving.parity in this image: its compiler, its libraries, its user."""
+    data = tmp_path / "data"
+    (data / "model").mkdir(parents=True)
+    with tarfile.open(guidance_model) as tar:
+        tar.extractall(data / "model", filter="data")
+    (data / "rows.csv").write_bytes(GUIDANCE_ROW + b"\n6,20,4,90,0,1,4\n")
+    data.chmod(0o755)
+    container = run([*buildah, "from", IMAGE], timeout=300).stdout.strip()
+    try:
+        script = ("python -m serving.parity --model-artifact /data/model --payload /data/rows.csv"
+                  " --out /tmp/parity.json > /dev/null && cat /tmp/parity.json")  # fmt: skip
+        done = run([*buildah, "run", "--isolation", "chroot", "-v", f"{data}:/data:ro", container, "--",
+                    "/bin/sh", "-c", script], timeout=300)  # fmt: skip
+    finally:
+        subprocess.run([*buildah, "rm", container], capture_output=True, check=False, timeout=120)
+    report = json.loads(done.stdout)
+    assert report["passed"] is True and report["rows_checked"] > 1000, report["reason"]
