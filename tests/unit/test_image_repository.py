@@ -15,7 +15,7 @@ from pipelines.config import load_config
 from pipelines.local_run import LOCAL_OVERRIDES
 from pipelines.stack import IMAGE_REPOSITORY_STACK, IMAGE_REPOSITORY_TEMPLATE, deploy_image_repository_stack
 from tests.integration.conftest import CONFIG
-from tests.unit.test_template import _CfnLoader
+from tests.unit.test_template import ROLE_TEMPLATE, _CfnLoader
 
 REGION = "us-east-1"
 
@@ -62,3 +62,15 @@ def test_images_outlive_the_stack():
     """Registered model versions reference their image: deleting the stack keeps the repository."""
     resource = yaml.load(IMAGE_REPOSITORY_TEMPLATE.read_text(), Loader=_CfnLoader)["Resources"]["Repository"]  # noqa: S506 - a SafeLoader subclass
     assert (resource["DeletionPolicy"], resource["UpdateReplacePolicy"]) == ("Retain", "Retain")
+
+
+def test_the_execution_role_may_pull_from_the_repository():
+    """SageMaker pulls a model's image with the model's execution role."""
+    role = yaml.load(ROLE_TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    repository = yaml.load(IMAGE_REPOSITORY_TEMPLATE.read_text(), Loader=_CfnLoader)  # noqa: S506
+    default = repository["Parameters"]["RepositoryName"]["Default"]
+    assert role["Parameters"]["ServingImageRepositoryName"]["Default"] == default
+    statements = role["Resources"]["ExecutionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    pull = next(s for s in statements if s.get("Sid") == "PullTheProjectsServingImage")
+    assert "ecr:BatchGetImage" in pull["Action"]
+    assert pull["Resource"]["Sub"].endswith(":${AWS::AccountId}:repository/${ServingImageRepositoryName}")
