@@ -58,7 +58,10 @@ def _add_resource_types() -> None:
 
 
 def apply() -> None:
+    from emulator import ecr_cloudformation
+
     _add_resource_types()
+    ecr_cloudformation.apply()
     Stack.create_resources = _create_resources
     Stack.outputs = _tolerant(_original_outputs)
     Stack.exports = _tolerant(_original_exports)

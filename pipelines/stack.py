@@ -1,5 +1,6 @@
 """The project's CloudFormation stacks: the SageMaker execution role, then the deploy Lambda
-(its code zipped and uploaded), each created or updated and followed to the end."""
+(its code zipped and uploaded), each created or updated and followed to the end; and the ECR
+repository of the serving image, which CodeBuild's image stage deploys before it pushes."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from pipelines.deploy_settings import stack_parameters
 
 TEMPLATE = Path(__file__).resolve().parent.parent / "deploy_lambda" / "template.yaml"
 ROLE_TEMPLATE = Path(__file__).resolve().parent / "templates" / "execution-role.yaml"
+IMAGE_REPOSITORY_TEMPLATE = Path(__file__).resolve().parent / "templates" / "image-repository.yaml"
+IMAGE_REPOSITORY_STACK = "rtb-mlops-image-repository"
 CICD_TEMPLATE = Path(__file__).resolve().parent / "templates" / "cicd.yaml"
 _DONE = ("CREATE_COMPLETE", "UPDATE_COMPLETE")
 
@@ -109,15 +112,20 @@ def deploy_role_stack(cfg: PipelineConfig, timeout: float = 900.0) -> dict[str, 
     return _deploy(cfg, role_stack_name(cfg), ROLE_TEMPLATE, params, "CAPABILITY_NAMED_IAM", timeout)
 
 
+def deploy_image_repository_stack(cfg: PipelineConfig, timeout: float = 900.0) -> dict[str, str]:
+    """The serving image's ECR repository (the template's defaults); its outputs, RepositoryUri among them."""
+    return _deploy(cfg, IMAGE_REPOSITORY_STACK, IMAGE_REPOSITORY_TEMPLATE, {}, None, timeout)
+
+
 def _deploy(
-    cfg: PipelineConfig, name: str, template: Path, params: dict[str, str], capability: str, timeout: float
+    cfg: PipelineConfig, name: str, template: Path, params: dict[str, str], capability: str | None, timeout: float
 ) -> dict[str, str]:
     cfn = client("cloudformation", cfg.aws.region)
     kwargs = {
         "StackName": name,
         "TemplateBody": template.read_text(),
         "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in params.items()],
-        "Capabilities": [capability],
+        "Capabilities": [capability] if capability else [],
     }
     try:
         cfn.describe_stacks(StackName=name)

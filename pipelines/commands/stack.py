@@ -1,5 +1,6 @@
 """`rtb-mlops stack deploy [--cicd]`: the deploy Lambda, its role, rules and DLQ, via CloudFormation;
-with --cicd also the CodePipeline path (pipelines/templates/cicd.yaml) and the project's source."""
+with --cicd also the CodePipeline path (pipelines/templates/cicd.yaml) and the project's source;
+`rtb-mlops stack image-repository`: the serving image's ECR repository (CodeBuild's image stage)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ def add(sub: argparse._SubParsersAction) -> None:
         help="also the model build and model deploy CodePipelines (needs deploy.path=codepipeline)",
     )
     d.set_defaults(func=run)
+    r = verbs.add_parser("image-repository", help="create or update the serving image's ECR repository stack")
+    add_config_flags(r)
+    r.set_defaults(func=run_image_repository)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +38,14 @@ def run(args: argparse.Namespace) -> int:
         return 0
     outputs = deploy_stack(cfg)
     print(json.dumps({"stack": stack_name(cfg), **outputs}, indent=2))
+    return 0
+
+
+def run_image_repository(args: argparse.Namespace) -> int:
+    from pipelines.stack import IMAGE_REPOSITORY_STACK, deploy_image_repository_stack
+
+    outputs = deploy_image_repository_stack(load(args))
+    print(json.dumps({"stack": IMAGE_REPOSITORY_STACK, **outputs}, indent=2))
     return 0
 
 
