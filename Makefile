@@ -9,7 +9,7 @@ ARTIFACT ?=
 PAYLOAD ?=
 KEEP ?= 0
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint clean serving-requirements
 
 # uv resolves and installs in parallel: about 50 s here, where pip takes 3-4 minutes.
 $(STAMP): setup.py
@@ -26,6 +26,11 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint serving/container/Dockerfile
+
+# The inference image's pinned Python packages, from setup.py's SERVING list (serving/container/requirements.py).
+serving-requirements: $(STAMP)
+	$(BIN)/python -m serving.container.requirements
 
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -q

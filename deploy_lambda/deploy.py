@@ -100,7 +100,7 @@ class Deployer:
             limits.problems(rec, self.settings)
             + evidence.problems(self.sm, pkg.arn, pkg.customer_metadata, rec, frozenset(pkg.specifications)),
         )
-        return rec
+        return limits.within_bounds(rec, self.settings.instance_bounds)
 
     # --- the three entry points ------------------------------------------------------
     def deploy(self, arn: str, rollback: bool = False) -> Outcome:

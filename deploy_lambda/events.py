@@ -71,10 +71,15 @@ def _detail(event: Any, detail_type: str, account: str, region: str) -> dict:
 
 
 def package_event(event: Any, settings: Settings, account: str, region: str) -> PackageEvent:
+    return group_package_event(event, settings.model_package_group, account, region)
+
+
+def group_package_event(event: Any, expected_group: str, account: str, region: str) -> PackageEvent:
+    """The approval or rejection of a version of `expected_group` in this account and Region."""
     detail = _detail(event, PACKAGE_CHANGE, account, region)
     group = detail.get("ModelPackageGroupName")
-    if group != settings.model_package_group:
-        raise Skip(f"model package group {shown(group)} is not {settings.model_package_group!r}")
+    if group != expected_group:
+        raise Skip(f"model package group {shown(group)} is not {expected_group!r}")
     arn = detail.get("ModelPackageArn")
     match = _PACKAGE_ARN.fullmatch(arn) if isinstance(arn, str) else None
     if not match:

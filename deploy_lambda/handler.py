@@ -50,6 +50,8 @@ def dispatch(event: Any, settings: Settings, account: str, region: str) -> dict:
             outcome = d.on_in_service()
         else:
             evt = package_event(event, settings, account, region)
+            if settings.deploy_path == "codepipeline":
+                raise Skip(f"endpoint {settings.endpoint_name} is deployed by CodePipeline (DEPLOY_PATH=codepipeline)")
             outcome = d.deploy(evt.arn) if evt.status == "Approved" else d.on_rejected(evt.arn, evt.version)
     except Skip as skip:
         note(logging.INFO, "event skipped", reason=str(skip))

@@ -9,6 +9,8 @@ container environment to the variables the recommender may tune (`tunable_env`).
 
 from __future__ import annotations
 
+import dataclasses
+
 from deploy_lambda.settings import Settings
 from model_registry import tunable_env
 from model_registry.contract import (
@@ -49,3 +51,13 @@ def problems(rec: Recommendation, settings: Settings) -> list[str]:
         )
     out.extend(f"environment: {p}" for p in tunable_env.problems(rec.environment))
     return out
+
+
+def within_bounds(rec: Recommendation, bounds: tuple[int, int] | None) -> Recommendation:
+    """The recommendation with an endpoint's own autoscaling bounds (staging), its count held
+    within them; unchanged when the endpoint has none."""
+    if bounds is None:
+        return rec
+    lo, hi = bounds
+    count = min(max(rec.recommended_instance_count, lo), hi)
+    return dataclasses.replace(rec, recommended_instance_count=count, min_instance_count=lo, max_instance_count=hi)

@@ -41,6 +41,12 @@ class Settings:
     kms_key_id: str = ""
     data_capture_percent: int = b.DATA_CAPTURE_PERCENT.default
     data_capture_s3_uri: str = ""
+    # "codepipeline": approvals of this endpoint are the model deploy pipeline's to deploy, and
+    # this function skips them (config deploy.path; the template disables its rule too).
+    deploy_path: str = b.DEFAULT_DEPLOY_PATH
+    # This endpoint's own autoscaling bounds (the CodePipeline path's staging endpoint), in place
+    # of the recommendation's; the count deployed is held within them. None: the recommendation's.
+    instance_bounds: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         for var, value in (
@@ -58,6 +64,8 @@ class Settings:
             )
         if self.strategy not in b.STRATEGIES:
             raise SettingsError(f"DEPLOYMENT_STRATEGY={self.strategy!r}: expected one of {b.STRATEGIES}")
+        if self.deploy_path not in b.DEPLOY_PATHS:
+            raise SettingsError(f"DEPLOY_PATH={self.deploy_path!r}: expected one of {b.DEPLOY_PATHS}")
         if self.data_capture_percent and not self.data_capture_s3_uri.startswith("s3://"):
             raise SettingsError("DATA_CAPTURE_S3_URI: expected an s3:// URI when DATA_CAPTURE_PERCENT is set")
 
@@ -92,6 +100,7 @@ class Settings:
             kms_key_id=env.get("KMS_KEY_ID", ""),
             data_capture_percent=_int(env, "DATA_CAPTURE_PERCENT", b.DATA_CAPTURE_PERCENT),
             data_capture_s3_uri=env.get("DATA_CAPTURE_S3_URI", ""),
+            deploy_path=env.get("DEPLOY_PATH", b.DEFAULT_DEPLOY_PATH),
         )
 
 

@@ -24,8 +24,17 @@ from emulator.autoscaling import responses as autoscaling_responses
 from emulator.autoscaling.models import TargetTracking
 from emulator.clock import Clock
 from emulator.cloudwatch import responses as cloudwatch_responses
+from emulator.cloudwatch import utilization
 from emulator.cloudwatch.alarms import AlarmEvaluator
+from emulator.cloudwatch.instances import UtilizationSampler, endpoint_instances, local_vcpus
+from emulator.cloudwatch.models import NAMESPACE as INVOCATIONS_NAMESPACE
 from emulator.cloudwatch.models import MetricStore, traffic_scale
+from emulator.codebuild.builds import CodeBuild
+from emulator.codebuild.responses import CodeBuildApi
+from emulator.codepipeline import cloudformation as pipeline_resources
+from emulator.codepipeline.engine import PipelineRuns
+from emulator.codepipeline.responses import TARGET as CODEPIPELINE
+from emulator.codepipeline.responses import CodePipelineApi
 from emulator.context import Context
 from emulator.control import PERSON_FILE
 from emulator.endpoints import Endpoints
@@ -69,15 +78,29 @@ class Emulator:
         self.alarms = self._start_monitoring()
         self.recommender = Recommender(self.ctx)
         self.pipelines = PipelineEngine(self.ctx, self.lambdas)
+        self.codebuild = CodeBuild(self.ctx)
+        self.codepipeline = PipelineRuns(self.ctx, self.codebuild, self.clock)
+        self.bus.start_pipeline = self.codepipeline.event
+        pipeline_resources.created_listeners.append(self.codepipeline.created)
         self.started = time.time()
         self.validator = RequestValidator() if os.environ.get(VALIDATION_FLAG, "on") != "off" else None
         self.sagemaker = Operations("SageMaker")
         self.runtime = Operations("SageMakerRuntime")
         self.events = Operations("AWSEvents")
         self.service_quotas = Operations("ServiceQuotasV20190624")
+        code = [Operations("CodeBuild_20161006"), Operations(CODEPIPELINE)]
+        self.services = [self.sagemaker, self.events, self.service_quotas, *code]
         quota_api = ServiceQuotas(self.quotas, self.ctx.account, region)
-        for service in (self.sagemaker, self.runtime, self.events, self.service_quotas):
-            for implementation in (self.endpoints, self.recommender, self.pipelines, quota_api, self):
+        implementations = (
+            self.endpoints,
+            self.recommender,
+            self.pipelines,
+            quota_api,
+            CodeBuildApi(self.codebuild),
+            CodePipelineApi(self.codepipeline),
+        )
+        for service in (self.runtime, *self.services):
+            for implementation in (*implementations, self):
                 service.register(implementation)
         self.moto = DomainDispatcherApplication(create_backend_app)
         moto_fixes.subscribe(self._approval_changed)
@@ -89,11 +112,16 @@ class Emulator:
         path.write_text(json.dumps(principals.create_person(self.ctx.account, self.ctx.region).environment()))
 
     def _start_monitoring(self) -> AlarmEvaluator:
-        """CloudWatch metrics and alarms, and target tracking acting on its alarms."""
-        cloudwatch_responses.install(self.metrics)
+        """CloudWatch metrics (invocations; the model servers' CPU and memory) and alarms, and
+        target tracking acting on its alarms."""
+        usage = utilization.UtilizationStore(self.clock)
+        self.utilization = UtilizationSampler(usage, lambda: endpoint_instances(self.endpoints), self.clock)
+        self.utilization.start()
+        stores = {INVOCATIONS_NAMESPACE: self.metrics, utilization.NAMESPACE: usage}
+        cloudwatch_responses.install(stores)
         autoscaling_responses.install()
         tracking = TargetTracking(self.clock, self.ctx.account, self.ctx.region, self.endpoints)
-        alarms = AlarmEvaluator(self.metrics, self.clock, self.ctx.account, self.ctx.region)
+        alarms = AlarmEvaluator(stores, self.clock, self.ctx.account, self.ctx.region)
         alarms.subscribe(lambda alarm: tracking.on_alarm(alarm, time.time()))
         alarms.subscribe(lambda alarm: tracking.enforce_bounds())
         alarms.start()
@@ -105,6 +133,7 @@ class Emulator:
             "time_scale": self.clock.scale,
             "traffic_scale": self.metrics.count_scale / self.clock.scale,
             "max_local_instances": max_local_instances(),
+            "local_instance_vcpus": local_vcpus(),
         }
 
     # --- events the emulator emits ----------------------------------------------------------
@@ -138,7 +167,10 @@ class Emulator:
 
     def shutdown(self) -> None:
         self.alarms.stop()
+        self.utilization.stop()
         self.pipelines.shutdown()
+        self.codepipeline.shutdown()
+        self.codebuild.shutdown()
         self.endpoints.shutdown()
 
     # --- WSGI ---------------------------------------------------------------------------------
@@ -162,7 +194,7 @@ class Emulator:
         if simulate.is_simulation(body):
             return self._reply(start_response, *simulate.answer(body, self.ctx.account))
         target = environ.get("HTTP_X_AMZ_TARGET")
-        handler = self.sagemaker.find(target) or self.events.find(target) or self.service_quotas.find(target)
+        handler = next((h for h in (s.find(target) for s in self.services) if h is not None), None)
         try:
             if self.validator is not None:
                 self.validator.check(target, body)

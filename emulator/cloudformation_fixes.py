@@ -1,12 +1,14 @@
 """moto's CloudFormation answers CreateStack with the raw error of a resource its service
 refuses (a JSON body botocore cannot read as the query protocol); CloudFormation accepts the
 stack and then fails it: the resource CREATE_FAILED with the service's message, the stack
-ROLLBACK_COMPLETE. Here it fails the same way (created resources are left, not rolled back)."""
+ROLLBACK_COMPLETE. Here it fails the same way (created resources are left, not rolled back).
+moto's CloudFormation has no CodeBuild or CodePipeline resources: the emulator's are added."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from moto.cloudformation import parsing
 from moto.cloudformation.models import Stack
 from moto.core.exceptions import JsonRESTError
 
@@ -46,7 +48,20 @@ def _known_resources(self: Stack) -> list:
     return [r for r in _original_resources(self) if r is not None]
 
 
+def _add_resource_types() -> None:
+    """moto finds resource types among CloudFormationModel's subclasses, cached at first use."""
+    from emulator.codebuild import cloudformation as codebuild  # noqa: F401 (registers the type)
+    from emulator.codepipeline import cloudformation as codepipeline  # noqa: F401 (registers the type)
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+
+
 def apply() -> None:
+    from emulator import ecr_cloudformation
+
+    _add_resource_types()
+    ecr_cloudformation.apply()
     Stack.create_resources = _create_resources
     Stack.outputs = _tolerant(_original_outputs)
     Stack.exports = _tolerant(_original_exports)

@@ -1,12 +1,13 @@
 """EventBridge delivery: events the emulator emits (and PutEvents calls) reach the rules'
 targets. moto evaluates the patterns; Lambda targets run the handler (moto would need
-Docker), SQS targets get the message."""
+Docker), SQS targets get the message, CodePipeline targets start the pipeline."""
 
 from __future__ import annotations
 
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,8 @@ class EventBus:
     def __init__(self, account: str, region: str, lambdas: Lambdas):
         self.account, self.region, self.lambdas = account, region, lambdas
         self.published: list[dict] = []
+        # CodePipeline targets: (pipeline ARN, the target's role ARN, event) -> delivered
+        self.start_pipeline: Callable[[str, str | None, dict], bool] | None = None
 
     def publish(self, source: str, detail_type: str, detail: dict[str, Any], resources: list[str]) -> dict:
         event = {
@@ -59,6 +62,8 @@ class EventBus:
             fn_dlq = (getattr(fn, "dead_letter_config", None) or {}).get("TargetArn")
             self.lambdas.invoke_async(arn, event, fn_dlq or dlq)
             return 1
+        if ":codepipeline:" in arn and self.start_pipeline is not None:
+            return int(self.start_pipeline(arn, target.get("RoleArn"), event))
         if ":sqs:" in arn:
             sqs_backends[self.account][self.region].send_message(arn.rsplit(":", 1)[-1], json.dumps(event))
             return 1

@@ -34,6 +34,9 @@ INFERENCE_SPECIFICATION_NAME = "inference_specification_name"
 # Written by others than the Recommend step: the gate, and registration.
 GATE_DECISION = "gate_decision"
 ARTIFACT_SHA256 = "model_artifact_sha256"
+# Registration: the golden-requests object (model_registry.golden) and the sha256 of its bytes.
+GOLDEN_OUTPUTS_URI = "golden_outputs_uri"
+GOLDEN_OUTPUTS_SHA256 = "golden_outputs_sha256"
 PASSED = "passed"
 
 

@@ -27,6 +27,12 @@ ROLLBACK_ON_REJECT = True
 # Autoscaling bounds of the endpoint's variant.
 MIN_INSTANCES = Bound(1, 1, 1000)
 MAX_INSTANCES = Bound(4, 1, 1000)
+# The staging endpoint of the CodePipeline path: its own, smaller, bounds.
+STAGING_MIN_INSTANCES = Bound(1, 1, 1000)
+STAGING_MAX_INSTANCES = Bound(2, 1, 1000)
+# Who deploys an approval: the deploy Lambda directly, or the model deploy CodePipeline.
+DEPLOY_PATHS = ("lambda", "codepipeline")
+DEFAULT_DEPLOY_PATH = "lambda"
 SCALE_IN_COOLDOWN_SECONDS = Bound(300, 0, 3600)
 SCALE_OUT_COOLDOWN_SECONDS = Bound(60, 0, 3600)
 # Blue/green traffic shifting.

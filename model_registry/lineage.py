@@ -9,6 +9,7 @@ package's `Model` artifact and the endpoint's `Endpoint` context, each found by 
     sample payload   --ContributedTo-->  recommender job  --ContributedTo-->  package artifact
     recommender job  --ContributedTo-->  approval gate    --ContributedTo-->  package artifact
     package artifact --ContributedTo-->  endpoint context
+    golden check     --ContributedTo-->  package artifact, endpoint context   (one per `rtb-mlops check`)
 
 Every call is find-then-create, so a retried step or a repeated event adds nothing. What
 SageMaker records itself is found and reused (it keeps one artifact per SourceUri).
@@ -32,6 +33,7 @@ RECOMMENDER_JOB = "InferenceRecommendationsJob"
 APPROVAL_GATE = "ApprovalGate"
 PIPELINE_EXECUTION = "PipelineExecution"
 ENDPOINT = "Endpoint"
+GOLDEN_CHECK = "GoldenRequestCheck"
 
 
 def package_artifact_of(sm: BaseClient, package_arn: str) -> str | None:
@@ -52,6 +54,11 @@ def gate_action_name(group: str, version: int) -> str:
 
 def recommender_action_name(job_name: str) -> str:
     return entity_name("recommender", job_name)
+
+
+def golden_check_action_name(stamp: str, endpoint: str, version: int) -> str:
+    """One action per check (the stamp first, so a long endpoint name cannot cut it off)."""
+    return entity_name("golden-check", stamp, endpoint, f"v{version}")
 
 
 def endpoint_context_name(endpoint: str) -> str:

@@ -33,6 +33,19 @@ TAG_PACKAGE = "rtb-mlops:model-package-arn"
 EVENT_SOURCE = "aws.sagemaker"
 PACKAGE_CHANGE = "SageMaker Model Package State Change"
 ENDPOINT_CHANGE = "SageMaker Endpoint State Change"
+# The CodePipeline path (pipelines/templates/cicd.yaml): the model deploy pipeline's V2 variable
+# that carries the approved package's ARN through the execution, and the staging endpoint.
+PIPELINE_PACKAGE_VARIABLE = "ModelPackageArn"
+STAGING_SUFFIX = "-staging"
+
+
+def staging_endpoint_name(endpoint: str) -> str:
+    return f"{endpoint}{STAGING_SUFFIX}"
+
+
+def deploy_pipeline_name(endpoint: str) -> str:
+    """The model deploy CodePipeline of an endpoint (the template's `${EndpointName}-model-deploy`)."""
+    return f"{endpoint}-model-deploy"
 
 
 def resource_name(endpoint: str, group: str, version: int) -> str:
@@ -46,8 +59,9 @@ def resource_name(endpoint: str, group: str, version: int) -> str:
     return f"{head}-{digest}{suffix}"
 
 
-def alarm_names(endpoint: str) -> tuple[str, str]:
-    return f"{endpoint}-5xx-errors", f"{endpoint}-model-latency"
+def alarm_names(endpoint: str) -> tuple[str, str, str]:
+    """The blue/green rollback alarms: 5XX errors, 4XX error rate, model latency."""
+    return f"{endpoint}-5xx-errors", f"{endpoint}-4xx-error-rate", f"{endpoint}-model-latency"
 
 
 def scaling_policy_name(endpoint: str) -> str:

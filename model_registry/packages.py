@@ -9,7 +9,7 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from model_registry.contract import ARTIFACT_SHA256
+from model_registry.contract import ARTIFACT_SHA256, GOLDEN_OUTPUTS_SHA256, GOLDEN_OUTPUTS_URI
 from model_registry.errors import UserError
 from model_registry.names import FAST_SPECIFICATION
 
@@ -93,6 +93,8 @@ class Registration:
     framework_version: str
     instance_types: tuple[str, ...]
     artifact_sha256: str
+    golden_uri: str
+    golden_sha256: str
     commit: str
     repository: str
     generated_by: str
@@ -126,7 +128,11 @@ class Registration:
                 "Repository": self.repository,
                 "GeneratedBy": self.generated_by,
             },
-            "CustomerMetadataProperties": {ARTIFACT_SHA256: self.artifact_sha256},
+            "CustomerMetadataProperties": {
+                ARTIFACT_SHA256: self.artifact_sha256,
+                GOLDEN_OUTPUTS_URI: self.golden_uri,
+                GOLDEN_OUTPUTS_SHA256: self.golden_sha256,
+            },
         }
 
 

@@ -14,6 +14,7 @@ from model_registry.errors import UserError
 from pipelines.commands import (
     artifact,
     audit,
+    check,
     demo,
     deploy,
     emulator,
@@ -22,6 +23,7 @@ from pipelines.commands import (
     loadtest,
     pipeline,
     preflight,
+    promote,
     recommend,
     registry,
     serve,
@@ -53,7 +55,9 @@ def parser() -> argparse.ArgumentParser:
     loadtest.add(sub)
     demo.add(sub)
     audit.add(sub)
+    check.add(sub)
     preflight.add(sub)
+    promote.add(sub)
     return p
 
 

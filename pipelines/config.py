@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from model_registry import deploy_bounds
 from model_registry.errors import UserError
 from model_registry.instance_types import realtime_instance_types
+from model_registry.names import staging_endpoint_name
 from pipelines import safe_yaml
 from pipelines.aws_names import bucket_error, enum_values, pattern_error, s3_uri_error
 from pipelines.ecr_image import ecr_image_error
@@ -147,6 +148,11 @@ def _bounded(bound: deploy_bounds.Bound) -> Any:
 
 class DeploySettings(_Section):
     endpoint_name: str
+    # lambda: an approval deploys at once (deploy_lambda); codepipeline: it starts the model
+    # deploy pipeline (staging, golden check, load test, a person, production). Never both.
+    path: Literal[deploy_bounds.DEPLOY_PATHS] = deploy_bounds.DEFAULT_DEPLOY_PATH
+    staging_min_instances: int = _bounded(deploy_bounds.STAGING_MIN_INSTANCES)
+    staging_max_instances: int = _bounded(deploy_bounds.STAGING_MAX_INSTANCES)
     min_instances: int = _bounded(deploy_bounds.MIN_INSTANCES)
     max_instances: int = _bounded(deploy_bounds.MAX_INSTANCES)
     scale_in_cooldown_seconds: int = _bounded(deploy_bounds.SCALE_IN_COOLDOWN_SECONDS)
@@ -180,6 +186,14 @@ class DeploySettings(_Section):
             raise ValueError(
                 f"expected max_instances >= min_instances, got {self.max_instances} < {self.min_instances}"
             )
+        if self.staging_max_instances < self.staging_min_instances:
+            raise ValueError(
+                "expected staging_max_instances >= staging_min_instances,"
+                f" got {self.staging_max_instances} < {self.staging_min_instances}"
+            )
+        staging = staging_endpoint_name(self.endpoint_name)
+        if self.path == "codepipeline" and pattern_error("sagemaker", "EndpointName", staging):
+            raise ValueError(f"expected an endpoint_name that leaves room for its staging endpoint, {staging!r} is not")
         return self
 
 

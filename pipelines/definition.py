@@ -39,7 +39,7 @@ from sagemaker.mlops.workflow.steps import ProcessingStep
 from sagemaker.serve.model_builder import ModelBuilder
 
 from model_registry.aws import boto_session
-from model_registry.contract import ARTIFACT_SHA256
+from model_registry.contract import ARTIFACT_SHA256, GOLDEN_OUTPUTS_SHA256, GOLDEN_OUTPUTS_URI
 from model_registry.packages import fast_specification
 from pipelines.code_bundle import STEPS_PACKAGES, CodeBundle, collect
 from pipelines.config import PipelineConfig
@@ -68,6 +68,8 @@ class Parameters:
     artifact: ParameterString
     payload: ParameterString
     sha256: ParameterString
+    golden_uri: ParameterString
+    golden_sha256: ParameterString
     commit: ParameterString
     approval_mode: ParameterString
     job_type: ParameterString
@@ -89,6 +91,9 @@ class Parameters:
             payload=ParameterString("SamplePayloadUri", default_value=_s3_or_none(cfg.model.sample_payload)),
             # No default: run-pipeline supplies the checksum of the artifact it validated.
             sha256=ParameterString("ModelArtifactSha256"),
+            # Written by run-pipeline beside the payload: the artifact's outputs for its rows.
+            golden_uri=ParameterString("GoldenOutputsUri"),
+            golden_sha256=ParameterString("GoldenOutputsSha256"),
             commit=ParameterString("SourceCommit", default_value="unknown"),
             approval_mode=ParameterString(
                 "ApprovalMode", default_value=cfg.approval.mode, enum_values=["auto", "manual"]
@@ -154,7 +159,11 @@ def _register_step(cfg: PipelineConfig, p: Parameters, sess: PipelineSession) ->
         domain="MACHINE_LEARNING",
         task="CLASSIFICATION",
         sample_payload_url=p.payload,
-        customer_metadata_properties={ARTIFACT_SHA256: p.sha256},
+        customer_metadata_properties={
+            ARTIFACT_SHA256: p.sha256,
+            GOLDEN_OUTPUTS_URI: p.golden_uri,
+            GOLDEN_OUTPUTS_SHA256: p.golden_sha256,
+        },
         metadata_properties=MetadataProperties(
             commit_id=p.commit, repository=REPOSITORY, generated_by=ExecutionVariables.PIPELINE_EXECUTION_ARN
         ),

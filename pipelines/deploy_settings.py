@@ -4,13 +4,16 @@ takes it (stack parameters), from the one `deploy` section of config/pipeline.ya
 from __future__ import annotations
 
 from deploy_lambda.settings import Settings
+from model_registry.names import staging_endpoint_name
 from pipelines.config import PipelineConfig
 
 
-def lambda_settings(cfg: PipelineConfig) -> Settings:
+def lambda_settings(cfg: PipelineConfig, staging: bool = False) -> Settings:
+    """The production endpoint's settings, or (`staging`) the CodePipeline path's staging
+    endpoint's: `<endpoint>-staging` with its own autoscaling bounds."""
     d = cfg.deploy
     return Settings(
-        endpoint_name=d.endpoint_name,
+        endpoint_name=staging_endpoint_name(d.endpoint_name) if staging else d.endpoint_name,
         model_package_group=cfg.registry.model_package_group,
         execution_role_arn=cfg.aws.role_arn,
         instance_types=tuple(cfg.recommender.instance_types),
@@ -27,6 +30,8 @@ def lambda_settings(cfg: PipelineConfig) -> Settings:
         kms_key_id=d.kms_key_id or "",
         data_capture_percent=d.data_capture_percent,
         data_capture_s3_uri=f"{cfg.s3_root}/data-capture" if d.data_capture_percent else "",
+        deploy_path=d.path,
+        instance_bounds=(d.staging_min_instances, d.staging_max_instances) if staging else None,
     )
 
 
@@ -52,4 +57,5 @@ def stack_parameters(cfg: PipelineConfig, code_bucket: str, code_key: str) -> di
         "KmsKeyId": s.kms_key_id,
         "DataCapturePercent": str(s.data_capture_percent),
         "DataCaptureS3Uri": s.data_capture_s3_uri,
+        "DeployPath": s.deploy_path,
     }

@@ -1,4 +1,5 @@
-"""The model artifact and sample payload an execution registers: checked, then put in S3.
+"""The model artifact and sample payload an execution registers: checked, then put in S3,
+with the golden outputs the artifact gives for the payload (`model_registry.golden`).
 
 Local files are validated and uploaded under content-addressed keys, so an S3 object is
 never overwritten and the URI recorded in the registry keeps naming the same bytes. S3
@@ -13,6 +14,9 @@ from pathlib import Path
 
 from botocore.client import BaseClient
 
+from model_registry import golden
+from model_registry.artifact.golden import golden_record
+from model_registry.artifact.limits import max_bytes_from_env
 from model_registry.artifact.payload import payload_from_csv
 from model_registry.artifact.validate import ArtifactReport, sha256_file, validate_artifact
 from pipelines.config import PipelineConfig
@@ -23,6 +27,9 @@ class ResolvedInputs:
     artifact_uri: str
     payload_uri: str
     report: ArtifactReport
+    # The expected outputs for the payload's rows (model_registry.golden), and their sha256.
+    golden_uri: str
+    golden_sha256: str
 
     @property
     def sha256(self) -> str:
@@ -60,7 +67,12 @@ def resolve(cfg: PipelineConfig, s3: BaseClient, artifact: str, payload: str) ->
         payload_path = workdir / "payload.tar.gz" if converted else fetched
         if converted:
             payload_from_csv(fetched, payload_path)
-        report = validate_artifact(model_path, cfg.model.xgboost_container_version, payload_path)
+        version = cfg.model.xgboost_container_version
+        report = validate_artifact(model_path, version, payload_path, max_bytes_from_env())
         artifact_uri = artifact if artifact.startswith("s3://") else _upload(s3, cfg, model_path)
         payload_uri = payload if payload.startswith("s3://") and not converted else _upload(s3, cfg, payload_path)
-    return ResolvedInputs(artifact_uri=artifact_uri, payload_uri=payload_uri, report=report)
+        golden_bytes = golden_record(model_path, payload_path).to_bytes()
+        golden_path = workdir / golden.FILE_NAME
+        golden_path.write_bytes(golden_bytes)
+        golden_uri = _upload(s3, cfg, golden_path)
+    return ResolvedInputs(artifact_uri, payload_uri, report, golden_uri, golden.sha256_of(golden_bytes))

@@ -40,6 +40,8 @@ def launch(cfg: PipelineConfig) -> Launched:
         ModelArtifactUri=inputs.artifact_uri,
         SamplePayloadUri=inputs.payload_uri,
         ModelArtifactSha256=inputs.sha256,
+        GoldenOutputsUri=inputs.golden_uri,
+        GoldenOutputsSha256=inputs.golden_sha256,
         SourceCommit=source_commit(),
     )
     execution_arn = runner.start(sm, cfg.pipeline.name, params, f"sha-{inputs.sha256[:12]}")

@@ -1,4 +1,5 @@
-"""`python -m serving` / `rtb-mlops serve`: the model server on 127.0.0.1 until SIGTERM or Ctrl-C.
+"""`python -m serving` / `rtb-mlops serve`: the model server (on 127.0.0.1 unless `--host` says
+otherwise) until SIGTERM or Ctrl-C.
 
 A person reads the `serving ... at URL` line on stdout; a program that starts the server
 passes `--ready-fd` and reads the same line there (see `serving.child`), because stdout also
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from serving.child import LIFELINE_FLAG, READY_FLAG, hold_lifeline, signal_ready
 from serving.limits import Limits
-from serving.server import Server, ServerError
+from serving.server import LOOPBACK, Server, ServerError
 
 
 def _workers(value: str) -> int:
@@ -25,7 +26,8 @@ def _workers(value: str) -> int:
 
 def configure(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model-artifact", type=Path, required=True, help="model.tar.gz")
-    p.add_argument("--port", type=int, default=8080, help="port on 127.0.0.1 (0: any free port)")
+    p.add_argument("--port", type=int, default=8080, help="port to listen on (0: any free port)")
+    p.add_argument("--host", default=LOOPBACK, help="address to bind (the container entrypoint binds 0.0.0.0)")
     p.add_argument("--workers", type=_workers, default=1, help="worker processes (one model each)")
     p.add_argument("--predictor", choices=["auto", "xgboost", "compiled"], default="auto")
     p.add_argument(
@@ -50,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         args.startup_timeout,
         Limits.from_args(args),
         args.max_worker_restarts,
+        args.host,
     )
     try:
         server.start()

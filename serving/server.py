@@ -1,4 +1,4 @@
-"""The supervisor: bind 127.0.0.1, start the workers, report the URL, stop them cleanly.
+"""The supervisor: bind (127.0.0.1 unless told otherwise), start the workers, report the URL, stop them cleanly.
 
 Workers are fresh interpreters, not forks, so none inherits a half-initialised OpenMP or
 compiler state; they share one listening socket. Each says it is ready on a pipe of its own
@@ -20,7 +20,8 @@ from pathlib import Path
 from serving.child import Child, NotReady, spawn
 from serving.limits import Limits
 
-HOST = "127.0.0.1"
+# Local runs and tests bind loopback only; the container entrypoint binds 0.0.0.0, as SageMaker needs.
+LOOPBACK = "127.0.0.1"
 RESTART_WINDOW_SECONDS = 60.0
 
 
@@ -37,6 +38,7 @@ class Server:
     startup_timeout: float = 300.0
     limits: Limits = field(default_factory=Limits)
     max_restarts: int = 5
+    host: str = LOOPBACK
     sock: socket.socket | None = None
     children: list[Child] = field(default_factory=list)
     predictors: list[str] = field(default_factory=list)
@@ -44,12 +46,12 @@ class Server:
     @property
     def url(self) -> str:
         assert self.sock is not None
-        return f"http://{HOST}:{self.sock.getsockname()[1]}"
+        return f"http://{self.host}:{self.sock.getsockname()[1]}"
 
     def start(self) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((HOST, self.port))
+        self.sock.bind((self.host, self.port))
         self.sock.listen(2048)
         self.children = [self._spawn() for _ in range(self.workers)]
         for child in self.children:

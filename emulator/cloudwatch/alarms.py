@@ -10,13 +10,13 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from moto.cloudwatch.models import cloudwatch_backends
 
 from emulator.clock import Clock
-from emulator.cloudwatch.models import NAMESPACE, MetricStore
+from emulator.cloudwatch.models import PeriodStore
 
 log = logging.getLogger("rtb_mlops.emulator")
 Listener = Callable[[Any], None]
@@ -48,8 +48,8 @@ def evaluate(alarm: Any, values: list[float | None]) -> tuple[str, str]:
 
 
 class AlarmEvaluator:
-    def __init__(self, store: MetricStore, clock: Clock, account: str, region: str):
-        self.store, self.clock = store, clock
+    def __init__(self, stores: Mapping[str, PeriodStore], clock: Clock, account: str, region: str):
+        self.stores, self.clock = stores, clock  # namespace -> its metrics
         self.account, self.region = account, region
         self.listeners: list[Listener] = []
         self._stop = threading.Event()
@@ -66,7 +66,7 @@ class AlarmEvaluator:
 
     def _alarms(self) -> list[Any]:
         backend = cloudwatch_backends[self.account][self.region]
-        return [a for a in list(backend.alarms.values()) if a.namespace == NAMESPACE and a.metric_name]
+        return [a for a in list(backend.alarms.values()) if a.namespace in self.stores and a.metric_name]
 
     def _run(self) -> None:
         while not self._stop.wait(self.clock.real(60) / 2):
@@ -79,7 +79,7 @@ class AlarmEvaluator:
     def evaluate_one(self, alarm: Any, now: float) -> None:
         stat = alarm.extended_statistic or alarm.statistic
         dims = {d.name: d.value for d in alarm.dimensions}
-        values = self.store.last_periods(
+        values = self.stores[alarm.namespace].last_periods(
             alarm.metric_name, dims, stat, int(alarm.period), int(alarm.evaluation_periods), now
         )
         state, reason = evaluate(alarm, values)

@@ -22,6 +22,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Generic, TypeVar
 
 from emulator.clock import Clock
 
@@ -32,6 +33,7 @@ _COUNTS = {"Invocations", "InvocationsPerInstance", "Invocation4XXErrors", "Invo
 LATENCIES = {"ModelLatency", "OverheadLatency"}
 METRICS = _COUNTS | LATENCIES
 TRAFFIC_SCALE_SETTING = "RTB_MLOPS_EMULATOR_TRAFFIC_SCALE"
+R = TypeVar("R")
 
 
 def traffic_scale() -> float:
@@ -63,14 +65,26 @@ class Datapoint:
     unit: str
 
 
-def _unit(metric: str) -> str:
-    return "Microseconds" if metric in LATENCIES else "None"
-
-
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile, as CloudWatch's pNN of raw samples."""
     ordered = sorted(values)
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+def aggregate(values: list[float], stat: str, per_period: float = 1.0) -> float:
+    """One period's statistic of its raw values; sums and sample counts times `per_period`."""
+    if stat.startswith("p"):
+        return percentile(values, float(stat[1:]))
+    table = {
+        "Sum": lambda: sum(values) * per_period,
+        "SampleCount": lambda: len(values) * per_period,
+        "Average": lambda: sum(values) / len(values),
+        "Minimum": lambda: min(values),
+        "Maximum": lambda: max(values),
+    }
+    if stat not in table:
+        raise ValueError(f"statistic {stat!r}: expected Sum, SampleCount, Average, Minimum, Maximum or pNN")
+    return table[stat]()
 
 
 def statistic(metric: str, records: list[Invocation], stat: str, scale: float) -> float | None:
@@ -87,36 +101,33 @@ def statistic(metric: str, records: list[Invocation], stat: str, scale: float) -
     else:
         low = 400 if metric == "Invocation4XXErrors" else 500
         values = [1.0 if low <= r.status < low + 100 else 0.0 for r in records]
-    if stat.startswith("p"):
-        return percentile(values, float(stat[1:]))
-    per_period = scale if metric in _COUNTS else 1.0
-    table = {
-        "Sum": lambda: sum(values) * per_period,
-        "SampleCount": lambda: len(values) * per_period,
-        "Average": lambda: sum(values) / len(values),
-        "Minimum": lambda: min(values),
-        "Maximum": lambda: max(values),
-    }
-    if stat not in table:
-        raise ValueError(f"statistic {stat!r}: expected Sum, SampleCount, Average, Minimum, Maximum or pNN")
-    return table[stat]()
+    return aggregate(values, stat, scale if metric in _COUNTS else 1.0)
 
 
-class MetricStore:
-    """Every invocation the emulator served, queried per (compressed) period."""
+class PeriodStore(Generic[R]):
+    """Records of one namespace (each with `at`, `endpoint`, `variant`), queried per
+    (compressed) period; a subclass says which metrics it holds and how a period's records
+    make a statistic."""
 
-    def __init__(self, clock: Clock, traffic: float = 1.0):
+    metrics: frozenset[str] = frozenset()
+
+    def __init__(self, clock: Clock):
         self.clock = clock
-        # Each invocation stands for `traffic` of the modelled fleet's, in every count.
-        self.count_scale = clock.scale * traffic
-        self._records: deque[Invocation] = deque(maxlen=_MAX_RECORDS)
+        self._records: deque[R] = deque(maxlen=_MAX_RECORDS)
         self._lock = threading.Lock()
 
-    def record(self, invocation: Invocation) -> None:
+    def record(self, item: R) -> None:
         with self._lock:
-            self._records.append(invocation)
+            self._records.append(item)
 
-    def _select(self, endpoint: str, variant: str | None, start: float, end: float) -> list[Invocation]:
+    def statistic(self, metric: str, records: list[R], stat: str) -> float | None:
+        raise NotImplementedError
+
+    @staticmethod
+    def unit(metric: str) -> str:
+        return "None"
+
+    def _select(self, endpoint: str, variant: str | None, start: float, end: float) -> list[R]:
         with self._lock:
             return [
                 r
@@ -129,18 +140,18 @@ class MetricStore:
     ) -> list[Datapoint]:
         """Datapoints of complete and current periods between start and end (epoch seconds)."""
         endpoint = dimensions.get("EndpointName")
-        if metric not in METRICS or endpoint is None:
+        if metric not in self.metrics or endpoint is None:
             return []
         span = self.clock.real(period)
         records = self._select(endpoint, dimensions.get("VariantName"), start, end)
-        buckets: dict[int, list[Invocation]] = {}
+        buckets: dict[int, list[R]] = {}
         for r in records:
             buckets.setdefault(int(r.at // span), []).append(r)
         points = []
         for index in sorted(buckets):
-            value = statistic(metric, buckets[index], stat, self.count_scale)
+            value = self.statistic(metric, buckets[index], stat)
             if value is not None:
-                points.append(Datapoint(datetime.fromtimestamp(index * span, UTC), value, _unit(metric)))
+                points.append(Datapoint(datetime.fromtimestamp(index * span, UTC), value, self.unit(metric)))
         return points
 
     def last_periods(
@@ -152,7 +163,25 @@ class MetricStore:
         first = current - count
         endpoint, variant = dimensions.get("EndpointName", ""), dimensions.get("VariantName")
         records = self._select(endpoint, variant, first * span, current * span)
-        buckets: dict[int, list[Invocation]] = {i: [] for i in range(first, current)}
+        buckets: dict[int, list[R]] = {i: [] for i in range(first, current)}
         for r in records:
             buckets[int(r.at // span)].append(r)
-        return [statistic(metric, buckets[i], stat, self.count_scale) for i in range(first, current)]
+        return [self.statistic(metric, buckets[i], stat) for i in range(first, current)]
+
+
+class MetricStore(PeriodStore[Invocation]):
+    """Every invocation the emulator served (namespace `AWS/SageMaker`)."""
+
+    metrics = frozenset(METRICS)
+
+    def __init__(self, clock: Clock, traffic: float = 1.0):
+        super().__init__(clock)
+        # Each invocation stands for `traffic` of the modelled fleet's, in every count.
+        self.count_scale = clock.scale * traffic
+
+    def statistic(self, metric: str, records: list[Invocation], stat: str) -> float | None:
+        return statistic(metric, records, stat, self.count_scale)
+
+    @staticmethod
+    def unit(metric: str) -> str:
+        return "Microseconds" if metric in LATENCIES else "None"

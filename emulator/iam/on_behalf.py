@@ -147,9 +147,13 @@ def refused_to_role(role_arn: str, session: str, wanted: list[Check], account: s
         creds = principals.assume(role_arn, "sagemaker.amazonaws.com", session[:64], account, region)
     except principals.NotTrusted as exc:
         return str(exc)
-    role = principals.resolve(creds.access_key_id, creds.session_token, account)
+    return refused_to(principals.resolve(creds.access_key_id, creds.session_token, account), wanted)
+
+
+def refused_to(principal: principals.Principal, wanted: list[Check]) -> str | None:
+    """The AccessDenied message for the first of `wanted` the principal's policies do not allow."""
     for check in wanted:
-        effect = principals.allows(role, check)
+        effect = principals.allows(principal, check)
         if effect is not Effect.ALLOW:
-            return denial_message(role.arn, check, effect)
+            return denial_message(principal.arn, check, effect)
     return None

@@ -141,6 +141,11 @@ _FILL = {
     "AlarmName": ("AlarmNames",),
     # ECR's JSON parameters are camelCase.
     "RepositoryName": ("repositoryName",),
+    # CodeBuild and CodePipeline name their resources in camelCase (`name` where they create one).
+    "ProjectName": ("projectName", "name"),
+    "PipelineName": ("pipelineName", "name"),
+    "StageName": ("stageName",),
+    "ActionName": ("actionName",),
 }
 
 
@@ -153,6 +158,12 @@ def _values(placeholder: str, params: dict[str, Any]) -> list[str]:
             return value
     if placeholder == "QueueName" and isinstance(params.get("QueueUrl"), str):
         return [params["QueueUrl"].rstrip("/").rsplit("/", 1)[-1]]
+    if placeholder == "ProjectName" and isinstance(params.get("ids") or params.get("id"), (list, str)):
+        # Builds are authorised on their project: a build id is PROJECT:UUID.
+        ids = params.get("ids") or [params["id"]]
+        return sorted({i.split(":", 1)[0] for i in ids if isinstance(i, str)})
+    if placeholder == "PipelineName" and isinstance(params.get("pipeline"), dict):
+        return [str(params["pipeline"].get("name", ""))]  # CreatePipeline / UpdatePipeline
     if placeholder == "EventBusName":
         return ["default"]  # a request that names no bus is for the account's default bus
     if placeholder == "HashOfArtifactSource" and isinstance(params.get("Source"), dict):
@@ -220,8 +231,9 @@ def _passed_roles(request: Request, account: str) -> list[Check]:
     """iam:PassRole for each role a request hands to the service (IAM User Guide, "Granting a
     user permissions to pass a role to an AWS service")."""
     checks = []
-    for param in ("RoleArn", "ExecutionRoleArn", "Role"):
-        role = request.params.get(param)
+    nested = request.params.get("pipeline") if isinstance(request.params.get("pipeline"), dict) else {}
+    for param in ("RoleArn", "ExecutionRoleArn", "Role", "serviceRole", "roleArn"):
+        role = request.params.get(param) or nested.get(param)
         if isinstance(role, str) and re.fullmatch(rf"arn:aws:iam::{account}:role/.+", role):
             context = {"iam:PassedToService": [f"{request.service}.amazonaws.com"]}
             checks.append(Check("iam:PassRole", role, context))

@@ -63,9 +63,27 @@ def read_model_file(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ModelFile
     return classify(f"{path}:{MODEL_FILE_NAME}", members[MODEL_FILE_NAME], max_bytes)
 
 
-def load_artifact(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[ModelFile, xgb.Booster]:
+def read_model_directory(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> ModelFile:
+    """The model file of an artifact SageMaker has already extracted (`/opt/ml/model` in a
+    container): only `xgboost-model` is read, a regular file of at most `max_bytes`."""
+    model_path = path / MODEL_FILE_NAME
+    if model_path.is_symlink() or not model_path.is_file():
+        found = listed(sorted(p.name for p in path.iterdir())) if path.is_dir() else ""
+        raise ArtifactError(path, f"expected a regular file named {MODEL_FILE_NAME!r}, found {found or 'nothing'}")
+    size = model_path.stat().st_size
+    if size > max_bytes:
+        raise ArtifactError(model_path, f"{size_text(size)}, above the {size_text(max_bytes)} limit")
     try:
-        model = read_model_file(path, max_bytes)
+        data = model_path.read_bytes()
+    except OSError as exc:  # e.g. a file only root may read, in an image that runs unprivileged
+        raise ArtifactError(model_path, f"cannot read: {exc.strerror}") from None
+    return classify(str(model_path), data, max_bytes)
+
+
+def load_artifact(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[ModelFile, xgb.Booster]:
+    """A model.tar.gz, or the directory SageMaker extracted one into."""
+    try:
+        model = read_model_directory(path, max_bytes) if path.is_dir() else read_model_file(path, max_bytes)
         return model, load_booster(model)
     except MemoryError:
         # Within the limit, checking and loading a model still takes a few times its size

@@ -20,6 +20,7 @@ from model_registry.audit.evidence import (
     RecommendationEvidence,
     StepEvidence,
 )
+from model_registry.audit.golden import latest_check
 from model_registry.contract import ARTIFACT_SHA256, GATE_DECISION, RECOMMENDATION_ID, RECOMMENDATION_JOB_NAME
 from model_registry.endpoints import package_of_model, specification_of_model
 from model_registry.errors import UserError
@@ -171,18 +172,21 @@ def _artifact(c: Clients, package: PackageEvidence) -> ArtifactEvidence:
     return ArtifactEvidence(uri, recorded, digest.hexdigest())
 
 
-def _lineage(c: Clients, package: PackageEvidence, endpoint: EndpointEvidence | None) -> tuple[list[dict], list[str]]:
-    """The package's lineage edges, and the links the flow records that are not there.
+def _lineage(
+    c: Clients, package: PackageEvidence, endpoint: EndpointEvidence | None
+) -> tuple[list[dict], list[str], list[str]]:
+    """The package's lineage edges, the links the flow records that are not there, and the
+    golden-request checks linked into the package.
 
     Lineage holds a model package as the artifact SageMaker keeps for it (found by SourceUri);
     QueryLineage starts there, as it accepts no model-package ARN."""
     try:
         start = lineage.package_artifact_of(c.sm, package.arn)
         if start is None:
-            return [], ["model package has no lineage artifact (SourceUri = its ARN)"]
+            return [], ["model package has no lineage artifact (SourceUri = its ARN)"], []
         graph = c.sm.query_lineage(StartArns=[start], Direction="Both", IncludeEdges=True, MaxDepth=1)
     except ClientError as exc:
-        return [], [f"lineage cannot be queried: {exc.response['Error'].get('Code')}"]
+        return [], [f"lineage cannot be queried: {exc.response['Error'].get('Code')}"], []
     vertices = {v["Arn"]: (v.get("LineageType", ""), v.get("Type", "")) for v in graph.get("Vertices", [])}
     edges = graph.get("Edges", [])
 
@@ -206,7 +210,12 @@ def _lineage(c: Clients, package: PackageEvidence, endpoint: EndpointEvidence | 
         contexts = {x["ContextArn"] for x in c.sm.list_contexts(SourceUri=endpoint.arn).get("ContextSummaries", [])}
         if not any(e["SourceArn"] == start and e["DestinationArn"] in contexts for e in edges):
             missing.append(f"model package -> endpoint {endpoint.name}")
-    return edges, missing
+    checks = [
+        e["SourceArn"]
+        for e in edges
+        if e["DestinationArn"] == start and vertices.get(e["SourceArn"]) == ("Action", lineage.GOLDEN_CHECK)
+    ]
+    return edges, missing, checks
 
 
 def collect(c: Clients, endpoint: str | None = None, package_arn: str | None = None) -> Audit:
@@ -216,7 +225,7 @@ def collect(c: Clients, endpoint: str | None = None, package_arn: str | None = N
     if endpoint is not None:
         endpoint_ev, config_ev, package_arn = _endpoint(c, endpoint)
     package = _package(c, package_arn)
-    edges, missing = _lineage(c, package, endpoint_ev)
+    edges, missing, golden_checks = _lineage(c, package, endpoint_ev)
     return Audit(
         package=package,
         artifact=_artifact(c, package),
@@ -225,6 +234,7 @@ def collect(c: Clients, endpoint: str | None = None, package_arn: str | None = N
         config=config_ev,
         execution=_execution(c, package.generated_by),
         recommendation=_recommendation(c, package.metadata),
+        golden_check=latest_check(c.sm, golden_checks),
         lineage_edges=edges,
         missing_links=missing,
     )

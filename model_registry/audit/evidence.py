@@ -84,6 +84,29 @@ class ArtifactEvidence:
 
 
 @dataclass
+class GoldenCheckEvidence:
+    """The newest `rtb-mlops check` of the package (a lineage action), on whichever endpoint."""
+
+    action_arn: str
+    status: str
+    checked_at: datetime | None
+    endpoint: str
+    verdict: str
+    rows: str
+    mismatched_rows: str
+    max_abs_diff: str
+    tolerance: str
+    golden_outputs_uri: str
+
+    def summary(self) -> str:
+        return (
+            f"{self.verdict or self.status} on {self.endpoint or '-'} at {self.checked_at}:"
+            f" {self.mismatched_rows or '?'} of {self.rows or '?'} rows differ (max |diff| {self.max_abs_diff or '?'},"
+            f" tolerance {self.tolerance or '?'})"
+        )
+
+
+@dataclass
 class Finding:
     code: str
     severity: str
@@ -99,6 +122,7 @@ class Audit:
     config: ConfigEvidence | None = None
     execution: ExecutionEvidence | None = None
     recommendation: RecommendationEvidence | None = None
+    golden_check: GoldenCheckEvidence | None = None
     lineage_edges: list[dict[str, str]] = field(default_factory=list)
     missing_links: list[str] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
@@ -124,6 +148,7 @@ class Audit:
                 "recommendation": d["recommendation"],
                 "gate": {"decision": self.gate_decision},
                 "artifact": d["artifact"],
+                "golden_check": d["golden_check"],
                 "lineage": {"edges": self.lineage_edges, "missing": self.missing_links},
             }
         )

@@ -93,11 +93,27 @@ def approved_without_gate(a: Audit) -> list[Finding]:
     return []
 
 
+def golden_check_failed(a: Audit) -> list[Finding]:
+    """The package's newest golden-request check failed: its endpoint answered otherwise than
+    the artifact did at registration (changed artifact, container, or serving code)."""
+    check = a.golden_check
+    if check is None or check.verdict != "failed":
+        return []
+    return [Finding("GOLDEN_CHECK_FAILED", "high", f"the newest golden-request check {check.summary()}")]
+
+
 def missing_lineage(a: Audit) -> list[Finding]:
     return [Finding("MISSING_LINEAGE", "medium", f"lineage link missing: {link}") for link in a.missing_links]
 
 
-RULES = (artifact_changed, serves_unapproved, config_changed, approved_without_gate, missing_lineage)
+RULES = (
+    artifact_changed,
+    serves_unapproved,
+    config_changed,
+    approved_without_gate,
+    golden_check_failed,
+    missing_lineage,
+)
 _ORDER = {"critical": 0, "high": 1, "medium": 2}
 
 

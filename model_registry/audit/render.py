@@ -129,6 +129,7 @@ def _facts(a: Audit) -> list[tuple[str, str]]:
         ("artifact", art.uri),
         ("sha256 recorded", art.sha256_recorded or "not recorded"),
         ("sha256 now", art.sha256_now or art.error),
+        ("golden check", a.golden_check.summary() if a.golden_check else "none recorded"),
     ]
     return rows
 

@@ -1,5 +1,6 @@
-"""A load test's chart (PNG), drawn from its `report.json`: request rate, p99 latency and the
-instance count on one shared time axis, the profile's phases shaded, scale events marked."""
+"""A load test's chart (PNG), drawn from its `report.json`: request rate, p99 latency, the
+instance count and the instances' CPU and memory utilization on one shared time axis, the
+profile's phases shaded, scale events marked."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from matplotlib.axes import Axes
 from pipelines.charts.figure import new_figure, save_png, threshold
 
 RATE, CLIENT, MODEL, DESIRED, CURRENT = "#2c6fbb", "#7f8c8d", "#e67e22", "#95a5a6", "#1e8449"
+CPU, MEMORY = "#8e44ad", "#16a085"
 PASS, FAIL = "#1e8449", "#c0392b"
-_WIDTH, _HEIGHT = 10.0, 7.5
+_WIDTH, _HEIGHT = 10.0, 9.5
 
 
 def _phases(ax: Axes, report: dict[str, Any]) -> None:
@@ -29,14 +31,26 @@ def _events(ax: Axes, report: dict[str, Any]) -> None:
 
 
 def _series(points: list[dict], key: str) -> tuple[list[float], list[float]]:
-    shown = [p for p in points if p[key] is not None]
+    shown = [p for p in points if p.get(key) is not None]
     return [p["t_seconds"] for p in shown], [p[key] for p in shown]
+
+
+def _utilization(ax: Axes, points: list[dict]) -> None:
+    """CloudWatch's CPUUtilization (sum over an instance's cores) and MemoryUtilization, the
+    fleet's average instance; reports written before they were read have neither."""
+    ax.plot(*_series(points, "cpu_utilization"), color=CPU, label="CPUUtilization (sum over vCPUs)")
+    ax.plot(*_series(points, "memory_utilization"), color=MEMORY, label="MemoryUtilization")
+    ax.set_ylabel("% per instance")
+    ax.set_ylim(bottom=0)
+    ax.legend(loc="upper right", frameon=False, fontsize=9)
 
 
 def write_loadtest_chart(report: dict[str, Any], path: Path) -> None:
     points = report["timeline"]
     fig = new_figure(_WIDTH, _HEIGHT)
-    rate_ax, latency_ax, count_ax = fig.subplots(3, 1, sharex=True, gridspec_kw={"height_ratios": [3, 3, 2]})
+    rate_ax, latency_ax, count_ax, usage_ax = fig.subplots(
+        4, 1, sharex=True, gridspec_kw={"height_ratios": [3, 3, 2, 2]}
+    )
     verdict = report["verdict"]
     target = report["endpoint"]
     fig.suptitle(
@@ -53,9 +67,10 @@ def write_loadtest_chart(report: dict[str, Any], path: Path) -> None:
             f"emulator: clock ×{env['time_scale']:g}; fleet modelled 1:{env['traffic_scale']:g}"
             f" (each request sent stands for {env['traffic_scale']:g});"
             f" at most {env['max_local_instances']} local servers"
+            + (f" of {env['local_instance_vcpus']} vCPUs each" if "local_instance_vcpus" in env else "")
         )
     fig.text(0.08, 0.915, "\n".join(["; ".join(notes[:2]), *notes[2:]]), fontsize=9, color="0.3", va="bottom")
-    for ax in (rate_ax, latency_ax, count_ax):
+    for ax in (rate_ax, latency_ax, count_ax, usage_ax):
         _phases(ax, report)
         _events(ax, report)
         ax.grid(True, color="0.9", zorder=0)
@@ -75,6 +90,7 @@ def write_loadtest_chart(report: dict[str, Any], path: Path) -> None:
     count_ax.set_ylim(bottom=0)
     count_ax.yaxis.get_major_locator().set_params(integer=True)
     count_ax.legend(loc="upper right", frameon=False, fontsize=9)
-    count_ax.set_xlabel("seconds since the start (shaded: alternate profile phases; dotted: scale events)")
-    fig.subplots_adjust(left=0.08, right=0.97, top=0.88, bottom=0.08, hspace=0.12)
+    _utilization(usage_ax, points)
+    usage_ax.set_xlabel("seconds since the start (shaded: alternate profile phases; dotted: scale events)")
+    fig.subplots_adjust(left=0.08, right=0.97, top=0.9, bottom=0.07, hspace=0.12)
     save_png(fig, path)

@@ -19,6 +19,11 @@ def add(sub: argparse._SubParsersAction) -> None:
     target = p.add_mutually_exclusive_group(required=True)
     target.add_argument("--model-package-arn")
     target.add_argument("--latest-approved", action="store_true", help="the group's newest approved version")
+    p.add_argument(
+        "--staging",
+        action="store_true",
+        help="deploy to <endpoint>-staging with deploy.staging_min/max_instances (the CodePipeline path)",
+    )
     p.add_argument("--wait", action="store_true", help="wait for InService, then apply autoscaling")
     p.add_argument("--timeout", type=int, default=3600, help="seconds to wait (default 3600)")
     p.set_defaults(func=run)
@@ -45,7 +50,8 @@ def run(args: argparse.Namespace) -> int:
     from pipelines.deploy_settings import lambda_settings
 
     cfg = load(args)
-    d = deployer(lambda_settings(cfg), cfg.aws.region)
+    settings = lambda_settings(cfg, staging=args.staging)
+    d = deployer(settings, cfg.aws.region)
     arn = args.model_package_arn
     if args.latest_approved:
         latest = packages.latest_approved(d.sm, cfg.registry.model_package_group)
@@ -56,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
     print(json.dumps(d.deploy(arn).to_dict()))
     if not args.wait:
         return 0
-    if wait_in_service(d.sm, cfg.deploy.endpoint_name, args.timeout) != "InService":
+    if wait_in_service(d.sm, settings.endpoint_name, args.timeout) != "InService":
         return 1
     print(json.dumps(d.on_in_service().to_dict()))
     return 0

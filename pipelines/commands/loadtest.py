@@ -41,6 +41,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--report", type=Path, required=True, help="folder for report.json and loadtest.png")
     p.add_argument("--locust-workers", type=int, default=0, help="Locust workers to wait for (distributed mode)")
     p.add_argument("--locust-master-host", default="127.0.0.1", help="address the Locust master listens on")
+    p.add_argument("--locust-master-port", type=int, default=5557, help="port the Locust master listens on")
     p.add_argument("--region")
     add_config_flags(p)
     p.set_defaults(func=run)
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             f" sending {shape.scaled_by:.4f} of each rate (Locust's distributed mode sends more, see README)"
         )
     clients = runner.Clients(sm=sm, cw=client("cloudwatch", args.region))
-    spread = runner.Distribution(args.locust_workers, args.locust_master_host)
+    spread = runner.Distribution(args.locust_workers, args.locust_master_host, args.locust_master_port)
     report = runner.run(clients, under_test, shape, rows, criteria, args.report, spread, environment)
     args.report.mkdir(parents=True, exist_ok=True)
     (args.report / "report.json").write_text(json.dumps(report, indent=2) + "\n")

@@ -82,6 +82,8 @@ def register(args: argparse.Namespace) -> int:
             framework_version=FRAMEWORK_VERSIONS[cfg.model.xgboost_container_version],
             instance_types=tuple(cfg.recommender.instance_types),
             artifact_sha256=inputs.sha256,
+            golden_uri=inputs.golden_uri,
+            golden_sha256=inputs.golden_sha256,
             commit=source_commit(),
             repository=REPOSITORY,
             generated_by="rtb-mlops registry register",

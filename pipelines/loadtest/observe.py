@@ -11,18 +11,21 @@ from typing import Any
 
 from botocore.client import BaseClient
 
-NAMESPACE = "AWS/SageMaker"
-# (query id, metric, statistic): what SageMaker publishes per endpoint variant.
+INVOCATIONS, INSTANCES = "AWS/SageMaker", "/aws/sagemaker/Endpoints"
+# (query id, namespace, metric, statistic): what SageMaker publishes per endpoint variant.
+# Instance metrics: CPUUtilization is the sum over each instance's cores (0-100% x vCPUs),
+# MemoryUtilization a percentage; Average is the fleet's average instance.
+# https://docs.aws.amazon.com/sagemaker/latest/dg/monitoring-cloudwatch.html
 METRICS = (
-    ("invocations", "Invocations", "Sum"),
-    ("per_instance", "InvocationsPerInstance", "Sum"),
-    ("model_p99", "ModelLatency", "p99"),
-    ("model_p50", "ModelLatency", "p50"),
-    ("overhead_p99", "OverheadLatency", "p99"),
-    ("errors_4xx", "Invocation4XXErrors", "Sum"),
-    ("errors_5xx", "Invocation5XXErrors", "Sum"),
-    ("cpu", "CPUUtilization", "Average"),
-    ("memory", "MemoryUtilization", "Average"),
+    ("invocations", INVOCATIONS, "Invocations", "Sum"),
+    ("per_instance", INVOCATIONS, "InvocationsPerInstance", "Sum"),
+    ("model_p99", INVOCATIONS, "ModelLatency", "p99"),
+    ("model_p50", INVOCATIONS, "ModelLatency", "p50"),
+    ("overhead_p99", INVOCATIONS, "OverheadLatency", "p99"),
+    ("errors_4xx", INVOCATIONS, "Invocation4XXErrors", "Sum"),
+    ("errors_5xx", INVOCATIONS, "Invocation5XXErrors", "Sum"),
+    ("cpu", INSTANCES, "CPUUtilization", "Average"),
+    ("memory", INSTANCES, "MemoryUtilization", "Average"),
 )
 PERIOD = 60
 
@@ -78,14 +81,14 @@ def metric_series(
         {
             "Id": qid,
             "MetricStat": {
-                "Metric": {"Namespace": NAMESPACE, "MetricName": metric, "Dimensions": dims},
+                "Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": dims},
                 "Period": PERIOD,
                 "Stat": stat,
             },
         }
-        for qid, metric, stat in METRICS
+        for qid, namespace, metric, stat in METRICS
     ]
-    out: dict[str, dict[float, float]] = {qid: {} for qid, _, _ in METRICS}
+    out: dict[str, dict[float, float]] = {qid: {} for qid, *_ in METRICS}
     kwargs: dict[str, Any] = {
         "MetricDataQueries": queries,
         "StartTime": datetime.fromtimestamp(start, UTC),

@@ -46,11 +46,12 @@ def environment_notes() -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Distribution:
-    """Locust workers this run's master waits for, and the address it listens on for them
-    (127.0.0.1 unless the user names another: workers on this machine then)."""
+    """Locust workers this run's master waits for, and the address and port it listens on for
+    them (127.0.0.1 unless the user names another: workers on this machine then)."""
 
     workers: int = 0
     bind_host: str = "127.0.0.1"
+    port: int = 5557  # Locust's own default
 
 
 def run_locust(target: Target, profile: Profile, rows: list[str], folder: Path, spread: Distribution) -> Path:
@@ -73,7 +74,8 @@ def run_locust(target: Target, profile: Profile, rows: list[str], folder: Path, 
     ]  # fmt: skip
     if spread.workers:
         # Workers connect to this master (README, "Load testing"); it starts once all have.
-        cmd += ["--master", "--expect-workers", str(spread.workers), "--master-bind-host", spread.bind_host]
+        cmd += ["--master", "--expect-workers", str(spread.workers)]
+        cmd += ["--master-bind-host", spread.bind_host, "--master-bind-port", str(spread.port)]
     with open(folder / "locust.log", "w") as log:
         subprocess.run(
             dies_with_parent(cmd), env=env, stdout=log, stderr=subprocess.STDOUT,
@@ -106,7 +108,7 @@ def run(
     ended = time.time()
     series = observe.metric_series(clients.cw, target.endpoint, target.variant, started - 1, ended + 1)
     client = client_seconds.read(seconds_file)
-    points = timeline.build(started, client, series["model_p99"], samples)
+    points = timeline.build(started, client, series, samples)
     step_at = profile.step_starts()
     at_step = timeline.sample_at(samples, started + step_at)
     capacity_rps = (at_step.current if at_step else target.min_instances) * target.target_rps

@@ -21,6 +21,9 @@ class Point:
     errors: int
     instances: int
     desired_instances: int
+    # CloudWatch's instance metrics (Average over the fleet): CPU is 0-100% x the vCPUs.
+    cpu_utilization: float | None = None
+    memory_utilization: float | None = None
 
 
 @dataclass(frozen=True)
@@ -45,16 +48,22 @@ def sample_at(samples: list[InstanceSample], at: float) -> InstanceSample | None
     return samples[i - 1] if i else (samples[0] if samples else None)
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
 def build(
-    started: float, client: dict[int, Second], model_p99_us: dict[float, float], samples: list[InstanceSample]
+    started: float, client: dict[int, Second], series: dict[str, dict[float, float]], samples: list[InstanceSample]
 ) -> list[Point]:
-    """One point per second from the first second with a request to the last."""
+    """One point per second from the first second with a request to the last; `series` are the
+    CloudWatch datapoints by query id (`observe.METRICS`)."""
     points = []
     seconds = range(min(client), max(client) + 1) if client else range(0)
     for second in seconds:
         c = client.get(second, Second())
-        s = sample_at(samples, second + 0.5)
-        latency = value_at(model_p99_us, second + 0.5)
+        at = second + 0.5
+        s = sample_at(samples, at)
+        latency = value_at(series.get("model_p99", {}), at)
         points.append(
             Point(
                 t_seconds=float(second - int(started)),
@@ -65,6 +74,8 @@ def build(
                 errors=c.failures,
                 instances=s.current if s else 0,
                 desired_instances=s.desired if s else 0,
+                cpu_utilization=_rounded(value_at(series.get("cpu", {}), at)),
+                memory_utilization=_rounded(value_at(series.get("memory", {}), at)),
             )
         )
     return points

@@ -240,7 +240,8 @@ def test_stop_then_a_crashing_step_script(emulator, example_model):
     assert stopped.status == "Stopped"
     # Again, with a plan the step cannot make: the script raises, and says why.
     params = {"ModelArtifactUri": launched.inputs.artifact_uri, "SamplePayloadUri": launched.inputs.payload_uri,
-              "ModelArtifactSha256": launched.inputs.sha256, "MinInstances": "9", "MaxInstances": "3"}  # fmt: skip
+              "ModelArtifactSha256": launched.inputs.sha256, "GoldenOutputsUri": launched.inputs.golden_uri,
+              "GoldenOutputsSha256": launched.inputs.golden_sha256, "MinInstances": "9", "MaxInstances": "3"}  # fmt: skip
     arn = runner.start(client, "flow-crash", params, "crash")
     result = runner.wait(client, arn, out=io.StringIO(), poll_seconds=0.5)
     assert result.status == "Failed"

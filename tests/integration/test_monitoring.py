@@ -161,6 +161,10 @@ def test_loadtest_sees_target_tracking_scale_the_variant_out(auto_flow, tmp_path
     assert {"t_seconds", "rps", "p50_ms", "p99_ms", "model_latency_p99_ms", "errors", "instances"} <= set(
         report["timeline"][0]
     )
+    # The instances' CPU and memory, from /aws/sagemaker/Endpoints: real model servers under load.
+    assert max(p["cpu_utilization"] or 0 for p in report["timeline"]) > 0
+    assert all(0 < p["memory_utilization"] < 100 for p in report["timeline"] if p["memory_utilization"] is not None)
+    assert report["cloudwatch"]["cpu"] and report["cloudwatch"]["memory"]
     rises = [e for e in report["scale_events"] if e["to"] > e["from"]]
     assert rises and rises[0]["t_seconds"] >= report["profile"]["step_at_seconds"]
     assert report["scale_out_seconds"] is not None

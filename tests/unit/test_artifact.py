@@ -239,3 +239,42 @@ def test_example_model_is_deterministic_and_useful(tmp_path, example_model):
     assert again.sha256 == example_model.sha256
     assert example_model.auc > 0.65
     assert read_model_file(Path(example_model.model_path)).format is ModelFormat.JSON
+
+
+def test_an_extracted_model_directory_loads_like_its_archive(guidance_model, tmp_path):
+    """/opt/ml/model in a container: SageMaker has extracted the archive there."""
+    with tarfile.open(guidance_model) as tar:
+        tar.extractall(tmp_path, filter="data")
+    model, booster = load_artifact(tmp_path)
+    _, from_archive = load_artifact(guidance_model)
+    assert model.name == f"{tmp_path}/xgboost-model"
+    assert bytes(booster.save_raw("json")) == bytes(from_archive.save_raw("json"))
+
+
+def test_an_extracted_model_directory_without_the_model_file_is_refused(tmp_path):
+    (tmp_path / "model.joblib").write_bytes(b"x")
+    with pytest.raises(ArtifactError, match=r"expected a regular file named 'xgboost-model', found 'model.joblib'"):
+        load_artifact(tmp_path)
+    (tmp_path / "elsewhere").write_bytes(b"{}")
+    (tmp_path / "xgboost-model").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ArtifactError, match="expected a regular file named 'xgboost-model'"):
+        load_artifact(tmp_path)
+
+
+def test_an_extracted_model_file_above_the_limit_is_refused_unread(tmp_path):
+    (tmp_path / "xgboost-model").write_bytes(b"{" + b" " * 2000 + b"}")
+    with pytest.raises(
+        ArtifactError, match=r"xgboost-model: 2002 bytes \(2.0 KiB\), above the 1024 bytes \(1.0 KiB\) limit"
+    ):
+        load_artifact(tmp_path, max_bytes=1024)
+
+
+def test_an_unreadable_extracted_model_file_is_named(tmp_path, monkeypatch):
+    (tmp_path / "xgboost-model").write_bytes(b"{}")
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_bytes", denied)
+    with pytest.raises(ArtifactError, match=r"xgboost-model: cannot read: Permission denied"):
+        load_artifact(tmp_path)

@@ -292,3 +292,33 @@ def test_renderings(stubs):
     assert "```mermaid" in md and "class artifact bad" in md
     page = html.as_html(a)
     assert page.count("<rect") >= 8 and "ARTIFACT_CHANGED" in page
+
+
+def _golden_check(verdict: str, at: datetime, mismatched: str) -> dict:
+    """A DescribeAction response for one `rtb-mlops check` (API reference shape)."""
+    return {
+        "ActionName": f"golden-check-{at:%Y%m%dT%H%M%S}-{NAME}-staging-v3",
+        "ActionArn": arn("action", f"golden-check-{at:%Y%m%dT%H%M%S}"),
+        "Source": {"SourceUri": arn("endpoint", f"{NAME}-staging")},
+        "ActionType": "GoldenRequestCheck",
+        "Status": "Completed" if verdict == "passed" else "Failed",
+        "Properties": {"verdict": verdict, "endpoint": f"{NAME}-staging", "rows": "10",
+                       "mismatched_rows": mismatched, "max_abs_diff": "0.25", "tolerance": "1e-06"},
+        "CreationTime": at,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(("newest", "codes"), [("failed", ["GOLDEN_CHECK_FAILED"]), ("passed", [])])
+def test_the_newest_golden_check_is_shown_and_a_failed_one_is_a_finding(stubs, newest, codes):
+    sm, s3, sms, s3s = stubs
+    types = [("Artifact", "Model", True), ("Action", "InferenceRecommendationsJob", True),
+             ("Action", "ApprovalGate", True), ("Context", "PipelineExecution", False), ("Context", "Endpoint", False),
+             ("Action", "GoldenRequestCheck", True), ("Action", "GoldenRequestCheck", True)]  # fmt: skip
+    stub_chain(sms, s3s, lineage_types=types)
+    older = "failed" if newest == "passed" else "passed"
+    sms.add_response("describe_action", _golden_check(older, NOW, "3" if older == "failed" else "0"))
+    sms.add_response("describe_action", _golden_check(newest, NOW.replace(hour=11), "3" if newest == "failed" else "0"))
+    a = evaluate(collect(Clients(sm, s3), endpoint=NAME))
+    assert [f.code for f in a.findings] == codes
+    assert a.golden_check.verdict == newest and a.to_dict()["golden_check"]["endpoint"] == f"{NAME}-staging"
+    assert f"  golden check         {newest} on {NAME}-staging at 2026-11-29 11:00:00+00:00" in render.as_text(a)

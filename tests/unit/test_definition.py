@@ -74,6 +74,8 @@ def test_register_step_has_what_inference_recommender_needs(definition):
         "PendingManualApproval",
     )
     assert args["CustomerMetadataProperties"]["model_artifact_sha256"] == {"Get": "Parameters.ModelArtifactSha256"}
+    assert args["CustomerMetadataProperties"]["golden_outputs_uri"] == {"Get": "Parameters.GoldenOutputsUri"}
+    assert args["CustomerMetadataProperties"]["golden_outputs_sha256"] == {"Get": "Parameters.GoldenOutputsSha256"}
     assert args["MetadataProperties"]["GeneratedBy"] == {"Get": "Execution.PipelineExecutionArn"}
     assert args["MetadataProperties"]["CommitId"] == {"Get": "Parameters.SourceCommit"}
 
@@ -130,7 +132,8 @@ def test_three_outcomes(definition):
 
 def test_parameters(definition):
     params = {p["Name"]: p for p in definition["Parameters"]}
-    assert "DefaultValue" not in params["ModelArtifactSha256"]
+    for supplied_by_run_pipeline in ("ModelArtifactSha256", "GoldenOutputsUri", "GoldenOutputsSha256"):
+        assert "DefaultValue" not in params[supplied_by_run_pipeline]
     assert params["ApprovalMode"]["EnumValues"] == ["auto", "manual"]
     assert params["MaxLatencyMs"] == {"Name": "MaxLatencyMs", "Type": "Integer", "DefaultValue": 20}
 

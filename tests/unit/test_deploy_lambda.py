@@ -130,7 +130,9 @@ def test_first_deploy_creates_model_config_endpoint_and_alarms(aws):
     variant = aws.sm.describe_endpoint_config(EndpointConfigName=name)["ProductionVariants"][0]
     assert (variant["InstanceType"], variant["InitialInstanceCount"]) == ("ml.c6i.large", 4)
     alarms = boto3.client("cloudwatch", region_name=REGION).describe_alarms()["MetricAlarms"]
-    assert {a["AlarmName"] for a in alarms} == {f"{ENDPOINT}-5xx-errors", f"{ENDPOINT}-model-latency"}
+    assert {a["AlarmName"] for a in alarms} == {
+        f"{ENDPOINT}-5xx-errors", f"{ENDPOINT}-4xx-error-rate", f"{ENDPOINT}-model-latency"
+    }  # fmt: skip
     assert (
         aws.calls.ops.index("CreateModel")
         < aws.calls.ops.index("CreateEndpointConfig")
@@ -696,7 +698,7 @@ def test_update_request_with_stubber():
         c.add_response(
             "describe_alarms",
             {"MetricAlarms": []},
-            {"AlarmNames": [f"{ENDPOINT}-5xx-errors", f"{ENDPOINT}-model-latency"]},
+            {"AlarmNames": [f"{ENDPOINT}-5xx-errors", f"{ENDPOINT}-4xx-error-rate", f"{ENDPOINT}-model-latency"]},
         )
         # PutMetricAlarm as the CloudWatch API reference shapes it; SageMaker publishes
         # ModelLatency in microseconds, so the 20 ms SLA is 20,000.
@@ -705,6 +707,13 @@ def test_update_request_with_stubber():
             "AlarmName": f"{ENDPOINT}-5xx-errors", "AlarmDescription": "Endpoint 5XX errors; blue/green updates roll back on it",
             "Namespace": "AWS/SageMaker", "MetricName": "Invocation5XXErrors", "Dimensions": dims, "Statistic": "Sum",
             "Period": 60, "EvaluationPeriods": 1, "Threshold": 10.0, "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "TreatMissingData": "notBreaching",
+        })  # fmt: skip
+        c.add_response("put_metric_alarm", {}, {
+            "AlarmName": f"{ENDPOINT}-4xx-error-rate",
+            "AlarmDescription": "Share of requests answered 4XX; blue/green updates roll back on it",
+            "Namespace": "AWS/SageMaker", "MetricName": "Invocation4XXErrors", "Dimensions": dims, "Statistic": "Average",
+            "Period": 60, "EvaluationPeriods": 1, "Threshold": 0.05, "ComparisonOperator": "GreaterThanThreshold",
             "TreatMissingData": "notBreaching",
         })  # fmt: skip
         c.add_response("put_metric_alarm", {}, {
@@ -724,7 +733,9 @@ def test_update_request_with_stubber():
                                                     "LinearStepSize": {"Type": "CAPACITY_PERCENT", "Value": 25}},
                     "TerminationWaitInSeconds": 120,
                 },
-                "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": f"{ENDPOINT}-5xx-errors"}, {"AlarmName": f"{ENDPOINT}-model-latency"}]},
+                "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": f"{ENDPOINT}-5xx-errors"},
+                                                         {"AlarmName": f"{ENDPOINT}-4xx-error-rate"},
+                                                         {"AlarmName": f"{ENDPOINT}-model-latency"}]},
             },
         })  # fmt: skip
         ctx = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:context/endpoint-{ENDPOINT}"

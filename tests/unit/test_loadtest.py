@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines.loadtest import profile, timeline
-from pipelines.loadtest.client_seconds import Seconds
+from pipelines.loadtest.client_seconds import Second, Seconds
 from pipelines.loadtest.observe import InstanceSample
 from pipelines.loadtest.timeline import Point
 from pipelines.loadtest.verdict import Criteria, Outcome, judge
@@ -98,3 +98,17 @@ def test_scale_events_and_scale_out_time_from_samples():
     ]
     assert timeline.scale_out_seconds(100.0, 5.0, samples) == 15.0
     assert timeline.scale_out_seconds(100.0, 35.0, samples) is None
+
+
+def test_the_timeline_carries_cloudwatchs_latency_cpu_and_memory_per_second():
+    client = {100 + i: Second() for i in range(4)}
+    for second in client.values():
+        second.add(4.0, False)
+    series = {"model_p99": {100.0: 3000.0}, "cpu": {100.0: 150.04, 102.0: 60.0}, "memory": {100.0: 12.34}}
+    samples = [InstanceSample(100.0, "InService", 1, 1)]
+    points = timeline.build(100.0, client, series, samples)
+    assert [p.cpu_utilization for p in points] == [150.0, 150.0, 60.0, 60.0]
+    assert [p.memory_utilization for p in points] == [12.3] * 4
+    assert points[0].model_latency_p99_ms == 3.0
+    # Without the instance metrics (a report of an older emulator), the points say so.
+    assert timeline.build(100.0, client, {}, samples)[0].cpu_utilization is None

@@ -21,6 +21,8 @@ def registration(**kw) -> packages.Registration:
         framework_version="3.0",
         instance_types=("ml.c5.large", "ml.c6i.large"),
         artifact_sha256="ab" * 32,
+        golden_uri="s3://bucket/in/golden.json",
+        golden_sha256="cd" * 32,
         commit="0123abc",
         repository="https://github.com/rtb-mlops/rtb-mlops",
         generated_by="arn:aws:sagemaker:us-east-1:123456789012:pipeline/rtb/execution/abc",

@@ -17,6 +17,7 @@ from tests.unit.test_deploy_lambda import approval_event, in_service_event
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy_lambda" / "template.yaml"
 ROLE_TEMPLATE = Path(__file__).resolve().parents[2] / "pipelines" / "templates" / "execution-role.yaml"
+IMAGE_REPOSITORY_TEMPLATE = ROLE_TEMPLATE.with_name("image-repository.yaml")
 
 
 class _CfnLoader(yaml.SafeLoader):
@@ -50,7 +51,7 @@ def resolve(node, params: dict, conditions: dict):
 
 def test_cfn_lint_passes():
     cfn_lint = Path(sys.executable).parent / "cfn-lint"
-    templates = [str(TEMPLATE), str(ROLE_TEMPLATE)]
+    templates = [str(TEMPLATE), str(ROLE_TEMPLATE), str(IMAGE_REPOSITORY_TEMPLATE)]
     out = subprocess.run([str(cfn_lint), *templates], capture_output=True, text=True, timeout=300, check=False)
     assert out.returncode == 0, out.stdout + out.stderr
 
