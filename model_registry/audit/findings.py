@@ -64,11 +64,13 @@ def config_changed(a: Audit) -> list[Finding]:
     if planned[0] and planned != actual:
         problems.append(f"it runs {actual[0]} x{actual[1]}, the recommendation was {planned[0]} x{planned[1]}")
     recommended = a.package.metadata.get(INFERENCE_SPECIFICATION_NAME)
-    if recommended and (recommended.replace(PRIMARY_SPECIFICATION, "")) != a.config.inference_specification_name:
-        problems.append(
-            f"its model serves {specification_label(a.config.inference_specification_name)}, the recommendation was"
-            f" {specification_label(recommended.replace(PRIMARY_SPECIFICATION, ''))}"
-        )
+    if recommended is not None:
+        name = "" if recommended == PRIMARY_SPECIFICATION else recommended
+        if name != a.config.inference_specification_name:
+            problems.append(
+                f"its model serves {specification_label(a.config.inference_specification_name)}, the recommendation"
+                f" was {specification_label(name)}"
+            )
     if not problems:
         return []
     return [

@@ -1,6 +1,7 @@
 """The audit against botocore Stubber, every response in the SageMaker API reference's shape
 (QueryLineage, ListContexts, DescribeModelPackage with a UserContext, ...)."""
 
+import dataclasses
 import hashlib
 import io
 from datetime import UTC, datetime
@@ -44,6 +45,7 @@ def stub_chain(
     lineage_types=None,
     instance="ml.c6i.large",
     specification="",
+    recommended=REC,
 ):
     container = {"ModelPackageName": PKG, "Environment": {"OMP_NUM_THREADS": "2"}}
     if specification:
@@ -112,7 +114,7 @@ def stub_chain(
                 "GeneratedBy": EXEC,
             },
             "CustomerMetadataProperties": {
-                **REC.to_properties(),
+                **recommended.to_properties(),
                 "gate_decision": gate,
                 "model_artifact_sha256": hashlib.sha256(ARTIFACT).hexdigest(),
             },
@@ -274,6 +276,11 @@ def test_a_model_serving_another_container_than_recommended_is_flagged(stubs):
     assert [f.code for f in a.findings] == ["CONFIG_CHANGED_OUTSIDE_DEPLOY"]
     assert "its model serves rtb-mlops-fast, the recommendation was stock-xgboost" in a.findings[0].message
     assert f"rtb-mlops-fast ({FAST_IMAGE})" in render.as_text(a)
+
+
+def test_a_model_serving_the_recommended_fast_specification_is_clean(stubs):
+    fast = dataclasses.replace(REC, inference_specification_name="rtb-mlops-fast")
+    assert run(stubs, specification="rtb-mlops-fast", recommended=fast).findings == []
 
 
 def test_missing_lineage_links_are_each_named(stubs):
