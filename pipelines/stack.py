@@ -93,6 +93,7 @@ def deploy_cicd_stack(cfg: PipelineConfig, source_zip: bytes, timeout: float = 9
         "StagingMinInstances": str(cfg.deploy.staging_min_instances),
         "StagingMaxInstances": str(cfg.deploy.staging_max_instances),
         "KmsKeyId": cfg.deploy.kms_key_id or "",
+        "ServingImageRepositoryName": EcrImage.parse(cfg.serving.image_uri).repository,
     }
     outputs = _deploy(cfg, cicd_stack_name(cfg), CICD_TEMPLATE, params, "CAPABILITY_IAM", timeout)
     client("s3", cfg.aws.region).put_object(

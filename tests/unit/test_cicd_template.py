@@ -3,6 +3,7 @@ carried to every stage of the deploy pipeline, and each stage one buildspec.yml 
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -45,6 +46,7 @@ NO_RESOURCE_LEVEL = {
     "sagemaker:ListModelPackages", "sagemaker:ListArtifacts", "sagemaker:ListContexts", "sagemaker:ListAssociations",
     "sagemaker:QueryLineage", "cloudwatch:GetMetricData", "cloudwatch:DescribeAlarms",
     "application-autoscaling:DescribeScalableTargets", "application-autoscaling:DescribeScalingPolicies",
+    "ecr:GetAuthorizationToken",
 }  # fmt: skip
 
 
@@ -158,3 +160,20 @@ def test_names_the_cli_derives_are_the_templates():
     assert props["ModelDeployPipeline"]["Properties"]["Name"] == {"Sub": deploy_pipeline_name("${EndpointName}")}
     staging_arns = _texts(statements(props["StagingDeployRole"]))
     assert any(a.endswith(f"endpoint/{staging_endpoint_name('${EndpointName}')}") for a in staging_arns)
+
+
+def test_the_model_build_registers_the_image_its_image_stage_pushed():
+    t = template()
+    stages = {s["Name"]: s["Actions"] for s in t["Resources"]["ModelBuildPipeline"]["Properties"]["Stages"]}
+    assert list(stages) == ["Source", "Image", "Build"]
+    image_action, build_action = stages["Image"][0], stages["Build"][0]
+    assert image_action["Namespace"] == "Image"
+    assert "IMAGE_URI" in yaml.safe_load(BUILDSPEC.read_text())["env"]["exported-variables"]
+    passed = json.loads(build_action["Configuration"]["EnvironmentVariables"])
+    assert passed == [{"name": "RTB_MLOPS__SERVING__IMAGE_URI", "value": "#{Image.IMAGE_URI}", "type": "PLAINTEXT"}]
+    project = t["Resources"]["ImageProject"]["Properties"]
+    assert project["Environment"]["PrivilegedMode"] is True
+    pushes = [s for s in statements(t["Resources"]["ImageRole"]) if "ecr:PutImage" in s["Action"]]
+    assert [s["Resource"] for s in pushes] == [
+        {"Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/${ServingImageRepositoryName}"}
+    ]
