@@ -3,10 +3,12 @@ the dead-letter queue, 127.0.0.1 only."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import signal
 import socket
+import tarfile
 import time
 from pathlib import Path
 
@@ -14,8 +16,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from emulator import local_image
 from model_registry import packages
 from model_registry.artifact.tarball import write_tar_gz
+from model_registry.artifact.validate import MODEL_FILE_NAME
 from tests.unit.test_registry import registration
 
 pytestmark = pytest.mark.integration
@@ -35,11 +39,15 @@ def wait_status(name: str, wanted: str, timeout: float = 60) -> dict:
         time.sleep(0.3)
 
 
+# serving/'s image: these tests are about our server behind an endpoint (the stock XGBoost image
+# gets the stock request path, which scores a short row as if its missing fields were missing values).
+FAST_IMAGE = local_image.uri("123456789012", "us-east-1")
+
+
 def model_for(name: str, artifact_uri: str) -> str:
     client = sm()
     client.create_model(ModelName=name, ExecutionRoleArn="arn:aws:iam::123456789012:role/rtb-mlops-sagemaker-execution",
-                        PrimaryContainer={"Image": "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.0-5",
-                                          "ModelDataUrl": artifact_uri})  # fmt: skip
+                        PrimaryContainer={"Image": FAST_IMAGE, "ModelDataUrl": artifact_uri})  # fmt: skip
     client.create_endpoint_config(EndpointConfigName=name, ProductionVariants=[
         {"VariantName": "AllTraffic", "ModelName": name, "InstanceType": "ml.c6i.large", "InitialInstanceCount": 1}])  # fmt: skip
     return name
@@ -110,26 +118,35 @@ def test_a_model_that_cannot_load_marks_the_endpoint_failed(emulator, bucket, tm
     assert "model server" in failed["FailureReason"] and "not an XGBoost model" in failed["FailureReason"]
 
 
-def _serving_children(pid: int) -> list[int]:
+def _servers_of(pid: int, artifact: bytes) -> list[int]:
+    """The emulator's model servers for this artifact: it serves a local copy named by the
+    content's digest, so other endpoints' servers (the shared flow's scale out at any time) are
+    never taken for this one's."""
+    digest = hashlib.sha256(artifact).hexdigest()[:16].encode()
     out = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 stat = (entry / "stat").read_text().split()
-                cmd = (entry / "cmdline").read_bytes().split(b"\0")
+                cmd = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
-            if int(stat[3]) == pid and b"serving" in cmd:
-                out.append((int(stat[21]), int(entry.name)))
-    return [p for _, p in sorted(out)]
+            if int(stat[3]) == pid and digest in cmd:
+                out.append(int(entry.name))
+    return out
 
 
-def test_a_model_server_that_dies_marks_its_endpoint_failed(emulator, bucket, example_model):
-    name = model_for("checks-death", upload(bucket, "d/model.tar.gz", Path(example_model.model_path)))
+def test_a_model_server_that_dies_marks_its_endpoint_failed(emulator, bucket, example_model, tmp_path):
+    # The example model with a trailing newline: the same model in an artifact of its own.
+    with tarfile.open(example_model.model_path) as tar:
+        model = tar.extractfile(MODEL_FILE_NAME).read()
+    write_tar_gz(tmp_path / "model.tar.gz", {MODEL_FILE_NAME: model + b"\n"})
+    artifact = (tmp_path / "model.tar.gz").read_bytes()
+    name = model_for("checks-death", upload(bucket, "d/model.tar.gz", tmp_path / "model.tar.gz"))
     sm().create_endpoint(EndpointName=name, EndpointConfigName=name)
     wait_status(name, "InService")
-    newest = _serving_children(emulator.pid)[-1]  # this endpoint's server is the latest started
-    os.kill(newest, signal.SIGKILL)
+    [server] = _servers_of(emulator.pid, artifact)
+    os.kill(server, signal.SIGKILL)
     failed = wait_status(name, "Failed", timeout=20)
     assert "model server exited" in failed["FailureReason"]
 

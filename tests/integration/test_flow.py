@@ -108,7 +108,10 @@ def test_both_containers_are_measured_and_the_parity_verdict_decides_whether_the
     if verdict["passed"]:
         # Measured side by side on this machine: the compiled server is far cheaper per inference.
         assert results["choice"]["container"] == "rtb-mlops-fast"
-        assert results["containers"]["stock_cost_over_chosen"] >= 5
+        ratio = results["containers"]["stock_cost_over_chosen"]
+        stock = next(c for c in results["containers"]["items"] if c["container"] == "stock-xgboost")
+        # On a busy machine the stock request path may hold nothing within the SLA: then no ratio.
+        assert ratio >= 5 if stock["within_sla"] else ratio is None
     else:
         assert all(c["excluded_reason"].startswith("parity ") for c in fast)
         assert results["choice"]["container"] == "stock-xgboost"
