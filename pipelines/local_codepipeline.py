@@ -1,0 +1,236 @@
+"""`make run FLOW=codepipeline`: the flow of `make run` with deploy.path = codepipeline, on the
+embedded emulator. The approval starts the model deploy pipeline (pipelines/templates/cicd.yaml)
+with the approved ARN; its CodeBuild actions run buildspec.yml: staging comes up, the golden
+check and a short load test pass, a person approves (`rtb-mlops promote --approve`, here on
+their behalf with the CLI user's identity), production comes up and is audited.
+
+The deploy pipeline's projects run on DeployImage, an image with rtb-mlops preinstalled; the
+emulator provides it as this installation's executables (emulator.codebuild.images), so no action
+spends a minute installing the project. The pipelines' source is the checkout's HEAD, as
+`rtb-mlops stack deploy --cicd` ships it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from emulator.cloudwatch.models import TRAFFIC_SCALE_SETTING
+from emulator.codebuild.images import IMAGES_SETTING
+from model_registry.aws import client
+from model_registry.names import PIPELINE_PACKAGE_VARIABLE, staging_endpoint_name
+from pipelines.config import PipelineConfig, load_config
+from pipelines.local_run import DEMO_TRAFFIC_SCALE, LOCAL_OVERRIDES, LocalRun, _phase, run_pipeline, wait_for
+
+# The image the deploy pipeline's projects declare (DeployImage); the emulator maps it to the
+# folder of this interpreter's executables (rtb-mlops, run-pipeline).
+DEPLOY_IMAGE = "rtb-mlops-deploy:local"
+# A short staging load test: 20 s of the step profile at one instance's target rate, which the
+# staging fleet holds without scaling out (the 75-minute profile is for AWS: README, Load testing).
+STAGING_LOADTEST_ARGS = "--duration 20 --grace-seconds 5"
+_FINAL = ("Succeeded", "Failed", "Stopped", "Stopping", "Superseded", "Cancelled")
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    stage: str
+    action: str
+    status: str
+    seconds: float
+    summary: str
+    build_id: str
+
+
+@dataclass
+class CodePipelineRun:
+    local: LocalRun = field(default_factory=LocalRun)
+    pipeline: str = ""
+    execution_id: str = ""
+    package_arn: str = ""
+    status: str = ""
+    approval_message: str = ""
+    actions: list[ActionResult] = field(default_factory=list)
+    endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    audit_log: list[str] = field(default_factory=list)
+
+
+def run_codepipeline(
+    config_path: str, overrides: list[str], port: int, keep: bool, out: TextIO = sys.stdout
+) -> CodePipelineRun:
+    from emulator import control
+
+    run = CodePipelineRun()
+    cfg = load_config(config_path, [*LOCAL_OVERRIDES, "deploy.path=codepipeline", *overrides])
+    with _phase(run.local, "emulator start", out):
+        os.environ.setdefault(TRAFFIC_SCALE_SETTING, DEMO_TRAFFIC_SCALE)
+        os.environ[IMAGES_SETTING] = json.dumps({DEPLOY_IMAGE: os.path.dirname(sys.executable)})
+        running, started = control.up(port)
+        os.environ.update(AWS_DEFAULT_REGION=cfg.aws.region, **running.environment())
+        print(f"emulator {'started' if started else 'already running'} at {running.url}", file=out)
+    try:
+        with _phase(run.local, "stacks (role, deploy Lambda, CI/CD)", out):
+            outputs = deploy_stacks(cfg)
+            run.pipeline = outputs["ModelDeployPipelineName"]
+            print(f"model deploy pipeline: {run.pipeline}", file=out)
+        with _phase(run.local, "pipeline (register, recommend, gate)", out):
+            run.local.execution, run.local.results = run_pipeline(cfg, out)
+            if run.local.execution.status != "Succeeded":
+                return run
+            run.package_arn = run.local.results["job"]["model_package_arn"]
+        _promote(cfg, run, out, refused=lambda: control.denials(running.url))
+        return run
+    finally:
+        run.local.denials = control.denials(running.url)
+        if started and not keep:
+            control.down()
+
+
+def deploy_stacks(cfg: PipelineConfig) -> dict[str, str]:
+    """The bucket (an emulator starts empty), then `rtb-mlops stack deploy --cicd`'s stacks."""
+    from botocore.exceptions import ClientError
+
+    from pipelines.commands.stack import source_zip
+    from pipelines.stack import deploy_cicd_stack
+
+    s3 = client("s3", cfg.aws.region)
+    try:
+        s3.head_bucket(Bucket=cfg.aws.bucket)
+    except ClientError:
+        s3.create_bucket(Bucket=cfg.aws.bucket)
+    extra = {"DeployImage": DEPLOY_IMAGE, "LoadTestArgs": STAGING_LOADTEST_ARGS}
+    return deploy_cicd_stack(cfg, source_zip(), extra=extra)
+
+
+def _promote(cfg: PipelineConfig, run: CodePipelineRun, out: TextIO, refused: Callable[[], list[str]]) -> None:
+    cp = client("codepipeline", cfg.aws.region)
+    try:
+        with _phase(run.local, "staging (deploy, golden check, load test)", out):
+            run.execution_id = started_execution(cp, run.pipeline, run.package_arn, timeout=120)
+            print(f"deploy pipeline execution {run.execution_id} for {run.package_arn}", file=out, flush=True)
+            follow(cp, run, out, until=lambda: _awaiting(cp, run), refused=refused, timeout=600)
+        if run.status:
+            return
+        with _phase(run.local, "manual approval (rtb-mlops promote --approve)", out):
+            approve_as_person(cfg, run.execution_id, run.package_arn)
+        with _phase(run.local, "production (blue/green deploy, audit)", out):
+            follow(cp, run, out, until=lambda: False, refused=refused, timeout=600)
+    except (RuntimeError, TimeoutError) as exc:
+        run.local.failure = f"deploy pipeline: {exc}"
+    finally:
+        if run.execution_id:
+            run.actions = action_results(cp, run.pipeline, run.execution_id)
+            run.audit_log = build_log([a for a in run.actions if a.action == "Audit"], cfg.aws.region)
+        run.endpoints = _endpoints(cfg)
+
+
+def started_execution(cp, pipeline: str, package_arn: str, timeout: float) -> str:
+    """The execution the approval of `package_arn` started (the start Lambda's variable)."""
+
+    def find() -> str | None:
+        for summary in cp.list_pipeline_executions(pipelineName=pipeline)["pipelineExecutionSummaries"]:
+            got = cp.get_pipeline_execution(pipelineName=pipeline, pipelineExecutionId=summary["pipelineExecutionId"])
+            values = {v["name"]: v["resolvedValue"] for v in got["pipelineExecution"].get("variables", [])}
+            if values.get(PIPELINE_PACKAGE_VARIABLE) == package_arn:
+                return summary["pipelineExecutionId"]
+        return None
+
+    return wait_for(find, f"an execution of {pipeline} for {package_arn}", timeout, sys.stdout)
+
+
+def _awaiting(cp, run: CodePipelineRun) -> bool:
+    from pipelines.promotion import NotAwaitingApproval, pending
+
+    try:
+        run.approval_message = pending(cp, run.pipeline, run.execution_id, run.package_arn).message
+        return True
+    except NotAwaitingApproval:
+        return False
+
+
+def follow(
+    cp, run: CodePipelineRun, out: TextIO, until: Callable[[], bool], refused: Callable[[], list[str]], timeout: float
+) -> None:
+    """Print each action as it changes status, until `until()` or the execution ends (its status
+    in run.status)."""
+    seen: dict[tuple[str, str], str] = {}
+    began = time.monotonic()
+    while time.monotonic() - began < timeout:
+        for a in action_results(cp, run.pipeline, run.execution_id):
+            if seen.get((a.stage, a.action)) != a.status:
+                seen[(a.stage, a.action)] = a.status
+                print(f"  {a.stage}.{a.action}: {a.status} {a.summary[:100]}", file=out, flush=True)
+        status = cp.get_pipeline_execution(pipelineName=run.pipeline, pipelineExecutionId=run.execution_id)[
+            "pipelineExecution"
+        ]["status"]
+        if status in _FINAL:
+            run.status = status
+            return
+        if until():
+            return
+        denied = refused()
+        if denied:
+            raise RuntimeError(f"AccessDenied: {denied[-1]}")
+        time.sleep(1.0)
+    raise TimeoutError(f"{run.pipeline} execution {run.execution_id}: not done after {timeout:.0f} s")
+
+
+def approve_as_person(cfg: PipelineConfig, execution_id: str, package_arn: str) -> None:
+    """`rtb-mlops promote --approve`, with the CLI user's identity (the emulator environment's)."""
+    from pipelines.cli import main
+
+    argv = ["promote", "--approve", execution_id, "--model-package-arn", package_arn]
+    argv += ["--set", f"aws.region={cfg.aws.region}", "--set", f"deploy.endpoint_name={cfg.deploy.endpoint_name}"]
+    argv += ["--summary", "approved by make run FLOW=codepipeline after reading the staging evidence"]
+    if main(argv) != 0:
+        raise RuntimeError("rtb-mlops promote --approve failed")
+
+
+def action_results(cp, pipeline: str, execution_id: str) -> list[ActionResult]:
+    details = cp.list_action_executions(pipelineName=pipeline, filter={"pipelineExecutionId": execution_id})
+    found = []
+    for d in sorted(details["actionExecutionDetails"], key=lambda d: d["startTime"]):
+        result = (d.get("output") or {}).get("executionResult") or {}
+        seconds = (d["lastUpdateTime"] - d["startTime"]).total_seconds()
+        found.append(
+            ActionResult(
+                d["stageName"],
+                d["actionName"],
+                d["status"],
+                seconds,
+                result.get("externalExecutionSummary") or "",
+                result.get("externalExecutionId") or "",
+            )
+        )
+    return found
+
+
+def build_log(actions: list[ActionResult], region: str, last: int = 25) -> list[str]:
+    """The last lines a CodeBuild action's build wrote to CloudWatch Logs."""
+    if not actions or not actions[-1].build_id:
+        return []
+    build = client("codebuild", region).batch_get_builds(ids=[actions[-1].build_id])["builds"][0]
+    logs = build.get("logs") or {}
+    if not logs.get("groupName"):
+        return []
+    events = client("logs", region).get_log_events(
+        logGroupName=logs["groupName"], logStreamName=logs["streamName"], startFromHead=False, limit=last
+    )["events"]
+    return [e["message"] for e in events]
+
+
+def _endpoints(cfg: PipelineConfig) -> dict[str, dict[str, Any]]:
+    from botocore.exceptions import ClientError
+
+    sm = client("sagemaker", cfg.aws.region)
+    found = {}
+    for name in (staging_endpoint_name(cfg.deploy.endpoint_name), cfg.deploy.endpoint_name):
+        try:
+            found[name] = sm.describe_endpoint(EndpointName=name)
+        except ClientError:
+            continue
+    return found
