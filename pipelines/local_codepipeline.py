@@ -210,15 +210,13 @@ def action_results(cp, pipeline: str, execution_id: str) -> list[ActionResult]:
 
 
 def build_log(actions: list[ActionResult], region: str, last: int = 25) -> list[str]:
-    """The last lines a CodeBuild action's build wrote to CloudWatch Logs."""
-    if not actions or not actions[-1].build_id:
+    """The last lines a CodeBuild action's build wrote to CloudWatch Logs: the group
+    /aws/codebuild/<project>, the stream the build id's second half (CodeBuild's defaults)."""
+    if not actions or ":" not in actions[-1].build_id:
         return []
-    build = client("codebuild", region).batch_get_builds(ids=[actions[-1].build_id])["builds"][0]
-    logs = build.get("logs") or {}
-    if not logs.get("groupName"):
-        return []
+    project, stream = actions[-1].build_id.split(":", 1)
     events = client("logs", region).get_log_events(
-        logGroupName=logs["groupName"], logStreamName=logs["streamName"], startFromHead=False, limit=last
+        logGroupName=f"/aws/codebuild/{project}", logStreamName=stream, startFromHead=False, limit=last
     )["events"]
     return [e["message"] for e in events]
 
