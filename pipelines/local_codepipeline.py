@@ -36,6 +36,11 @@ STAGING_LOADTEST_ARGS = "--duration 20 --grace-seconds 5"
 _FINAL = ("Succeeded", "Failed", "Stopped", "Stopping", "Superseded", "Cancelled")
 
 
+def deploy_image_setting() -> str:
+    """The emulator's RTB_EMULATOR_CODEBUILD_IMAGES: DeployImage is this installation."""
+    return json.dumps({DEPLOY_IMAGE: os.path.dirname(sys.executable)})
+
+
 @dataclass(frozen=True)
 class ActionResult:
     stage: str
@@ -68,7 +73,7 @@ def run_codepipeline(
     cfg = load_config(config_path, [*LOCAL_OVERRIDES, "deploy.path=codepipeline", *overrides])
     with _phase(run.local, "emulator start", out):
         os.environ.setdefault(TRAFFIC_SCALE_SETTING, DEMO_TRAFFIC_SCALE)
-        os.environ[IMAGES_SETTING] = json.dumps({DEPLOY_IMAGE: os.path.dirname(sys.executable)})
+        os.environ[IMAGES_SETTING] = deploy_image_setting()
         running, started = control.up(port)
         os.environ.update(AWS_DEFAULT_REGION=cfg.aws.region, **running.environment())
         print(f"emulator {'started' if started else 'already running'} at {running.url}", file=out)
@@ -90,7 +95,7 @@ def run_codepipeline(
             control.down()
 
 
-def deploy_stacks(cfg: PipelineConfig) -> dict[str, str]:
+def deploy_stacks(cfg: PipelineConfig, loadtest_args: str = STAGING_LOADTEST_ARGS) -> dict[str, str]:
     """The bucket (an emulator starts empty), then `rtb-mlops stack deploy --cicd`'s stacks."""
     from botocore.exceptions import ClientError
 
@@ -102,7 +107,7 @@ def deploy_stacks(cfg: PipelineConfig) -> dict[str, str]:
         s3.head_bucket(Bucket=cfg.aws.bucket)
     except ClientError:
         s3.create_bucket(Bucket=cfg.aws.bucket)
-    extra = {"DeployImage": DEPLOY_IMAGE, "LoadTestArgs": STAGING_LOADTEST_ARGS}
+    extra = {"DeployImage": DEPLOY_IMAGE, "LoadTestArgs": loadtest_args}
     return deploy_cicd_stack(cfg, source_zip(), extra=extra)
 
 
@@ -112,7 +117,7 @@ def _promote(cfg: PipelineConfig, run: CodePipelineRun, out: TextIO, refused: Ca
         with _phase(run.local, "staging (deploy, golden check, load test)", out):
             run.execution_id = started_execution(cp, run.pipeline, run.package_arn, timeout=120)
             print(f"deploy pipeline execution {run.execution_id} for {run.package_arn}", file=out, flush=True)
-            follow(cp, run, out, until=lambda: _awaiting(cp, run), refused=refused, timeout=600)
+            follow(cp, run, out, until=lambda: awaiting(cp, run), refused=refused, timeout=600)
         if run.status:
             return
         with _phase(run.local, "manual approval (rtb-mlops promote --approve)", out):
@@ -125,7 +130,7 @@ def _promote(cfg: PipelineConfig, run: CodePipelineRun, out: TextIO, refused: Ca
         if run.execution_id:
             run.actions = action_results(cp, run.pipeline, run.execution_id)
             run.audit_log = build_log([a for a in run.actions if a.action == "Audit"], cfg.aws.region)
-        run.endpoints = _endpoints(cfg)
+        run.endpoints = endpoints(cfg)
 
 
 def started_execution(cp, pipeline: str, package_arn: str, timeout: float) -> str:
@@ -142,7 +147,8 @@ def started_execution(cp, pipeline: str, package_arn: str, timeout: float) -> st
     return wait_for(find, f"an execution of {pipeline} for {package_arn}", timeout, sys.stdout)
 
 
-def _awaiting(cp, run: CodePipelineRun) -> bool:
+def awaiting(cp, run: CodePipelineRun) -> bool:
+    """Whether run's execution waits for a person (its approval's message kept in run)."""
     from pipelines.promotion import NotAwaitingApproval, pending
 
     try:
@@ -221,7 +227,7 @@ def build_log(actions: list[ActionResult], region: str, last: int = 25) -> list[
     return [e["message"] for e in events]
 
 
-def _endpoints(cfg: PipelineConfig) -> dict[str, dict[str, Any]]:
+def endpoints(cfg: PipelineConfig) -> dict[str, dict[str, Any]]:
     from botocore.exceptions import ClientError
 
     sm = client("sagemaker", cfg.aws.region)
