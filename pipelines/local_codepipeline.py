@@ -208,7 +208,7 @@ def action_results(cp, pipeline: str, execution_id: str) -> list[ActionResult]:
                 d["actionName"],
                 d["status"],
                 seconds,
-                result.get("externalExecutionSummary") or "",
+                result.get("externalExecutionSummary") or (result.get("errorDetails") or {}).get("message", ""),
                 result.get("externalExecutionId") or "",
             )
         )
