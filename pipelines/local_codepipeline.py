@@ -25,14 +25,23 @@ from emulator.codebuild.images import IMAGES_SETTING
 from model_registry.aws import client
 from model_registry.names import PIPELINE_PACKAGE_VARIABLE, staging_endpoint_name
 from pipelines.config import PipelineConfig, load_config
-from pipelines.local_run import DEMO_TRAFFIC_SCALE, LOCAL_OVERRIDES, LocalRun, _phase, run_pipeline, wait_for
+from pipelines.local_run import (
+    DEMO_TRAFFIC_SCALE,
+    LOCAL_OVERRIDES,
+    LocalRun,
+    _phase,
+    prepare_account,
+    run_pipeline,
+    wait_for,
+)
 
 # The image the deploy pipeline's projects declare (DeployImage); the emulator maps it to the
 # folder of this interpreter's executables (rtb-mlops, run-pipeline).
 DEPLOY_IMAGE = "rtb-mlops-deploy:local"
-# A short staging load test: 20 s of the step profile at one instance's target rate, which the
-# staging fleet holds without scaling out (the 75-minute profile is for AWS: README, Load testing).
-STAGING_LOADTEST_ARGS = "--duration 20 --grace-seconds 5"
+# Staging's short load test: 20 s at one instance's target rate, which the staging fleet holds
+# without scaling out (the profile's default peak is the production fleet's, which staging's
+# max_instances cannot reach; the 75-minute profile is for AWS: README, Load testing).
+STAGING_LOADTEST_SECONDS = 20
 _FINAL = ("Succeeded", "Failed", "Stopped", "Stopping", "Superseded", "Cancelled")
 
 
@@ -70,7 +79,7 @@ def run_codepipeline(
     from emulator import control
 
     run = CodePipelineRun()
-    cfg = load_config(config_path, [*LOCAL_OVERRIDES, "deploy.path=codepipeline", *overrides])
+    cfg = load_config(config_path, [*LOCAL_OVERRIDES, "deploy.path=codepipeline", *overrides, "approval.mode=manual"])
     with _phase(run.local, "emulator start", out):
         os.environ.setdefault(TRAFFIC_SCALE_SETTING, DEMO_TRAFFIC_SCALE)
         os.environ[IMAGES_SETTING] = deploy_image_setting()
@@ -78,15 +87,20 @@ def run_codepipeline(
         os.environ.update(AWS_DEFAULT_REGION=cfg.aws.region, **running.environment())
         print(f"emulator {'started' if started else 'already running'} at {running.url}", file=out)
     try:
-        with _phase(run.local, "stacks (role, deploy Lambda, CI/CD)", out):
-            outputs = deploy_stacks(cfg)
-            run.pipeline = outputs["ModelDeployPipelineName"]
-            print(f"model deploy pipeline: {run.pipeline}", file=out)
+        with _phase(run.local, "stacks (role, deploy Lambda)", out):
+            prepare_account(cfg)
         with _phase(run.local, "pipeline (register, recommend, gate)", out):
+            # Manual mode: the gate passes and leaves the version to a person, who approves it
+            # below, once the CI/CD stack knows the version's per-instance target.
             run.local.execution, run.local.results = run_pipeline(cfg, out)
             if run.local.execution.status != "Succeeded":
                 return run
             run.package_arn = run.local.results["job"]["model_package_arn"]
+        with _phase(run.local, "CI/CD stack, approval", out):
+            outputs = deploy_stacks(cfg, staging_loadtest_args(run.local.results))
+            run.pipeline = outputs["ModelDeployPipelineName"]
+            print(f"model deploy pipeline: {run.pipeline}", file=out)
+            approve_package(cfg, run.package_arn)
         _promote(cfg, run, out, refused=lambda: control.denials(running.url))
         return run
     finally:
@@ -95,18 +109,17 @@ def run_codepipeline(
             control.down()
 
 
-def deploy_stacks(cfg: PipelineConfig, loadtest_args: str = STAGING_LOADTEST_ARGS) -> dict[str, str]:
-    """The bucket (an emulator starts empty), then `rtb-mlops stack deploy --cicd`'s stacks."""
-    from botocore.exceptions import ClientError
+def staging_loadtest_args(results: dict) -> str:
+    rps = results["plan"]["target_invocations_per_instance"] / 60
+    return f"--duration {STAGING_LOADTEST_SECONDS} --base-rps {rps:.0f} --peak-rps {rps:.0f} --grace-seconds 5"
 
+
+def deploy_stacks(cfg: PipelineConfig, loadtest_args: str) -> dict[str, str]:
+    """`rtb-mlops stack deploy --cicd`'s stacks (the bucket made first: an emulator starts empty)."""
     from pipelines.commands.stack import source_zip
     from pipelines.stack import deploy_cicd_stack
 
-    s3 = client("s3", cfg.aws.region)
-    try:
-        s3.head_bucket(Bucket=cfg.aws.bucket)
-    except ClientError:
-        s3.create_bucket(Bucket=cfg.aws.bucket)
+    prepare_account(cfg)
     extra = {"DeployImage": DEPLOY_IMAGE, "LoadTestArgs": loadtest_args}
     return deploy_cicd_stack(cfg, source_zip(), extra=extra)
 
@@ -183,6 +196,15 @@ def follow(
             raise RuntimeError(f"AccessDenied: {denied[-1]}")
         time.sleep(1.0)
     raise TimeoutError(f"{run.pipeline} execution {run.execution_id}: not done after {timeout:.0f} s")
+
+
+def approve_package(cfg: PipelineConfig, package_arn: str) -> None:
+    """`rtb-mlops registry approve`, as the person who reviewed the gate's evidence."""
+    from pipelines.cli import main
+
+    argv = ["registry", "approve", package_arn, "--description", "approved by make run FLOW=codepipeline"]
+    if main([*argv, "--set", f"aws.region={cfg.aws.region}"]) != 0:
+        raise RuntimeError(f"rtb-mlops registry approve {package_arn} failed")
 
 
 def approve_as_person(cfg: PipelineConfig, execution_id: str, package_arn: str) -> None:
