@@ -165,10 +165,20 @@ def awaiting(cp, run: CodePipelineRun) -> bool:
     from pipelines.promotion import NotAwaitingApproval, pending
 
     try:
-        run.approval_message = pending(cp, run.pipeline, run.execution_id, run.package_arn).message
-        return True
+        approval = pending(cp, run.pipeline, run.execution_id, run.package_arn)
     except NotAwaitingApproval:
         return False
+    run.approval_message = approval_message(cp, run.pipeline, run.execution_id, approval.action)
+    return True
+
+
+def approval_message(cp, pipeline: str, execution_id: str, action: str) -> str:
+    """The approval's CustomData as CodePipeline resolved it (ListActionExecutions)."""
+    details = cp.list_action_executions(pipelineName=pipeline, filter={"pipelineExecutionId": execution_id})
+    for d in details["actionExecutionDetails"]:
+        if d["actionName"] == action:
+            return (d.get("input") or {}).get("resolvedConfiguration", {}).get("CustomData", "")
+    return ""
 
 
 def follow(
