@@ -39,6 +39,10 @@ def summarise_codepipeline(r: CodePipelineRun, out: TextIO = sys.stdout) -> None
         p("\naudit (the Audit action's build log, last lines):")
         for line in r.audit_log:
             p(f"  {line}")
+    if r.failed_log:
+        p("\nthe failed action's build log, last lines:")
+        for line in r.failed_log:
+            p(f"  {line}")
     if r.local.failure:
         p(f"\nFAILED {r.local.failure}")
     if r.local.denials:

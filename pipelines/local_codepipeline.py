@@ -71,6 +71,7 @@ class CodePipelineRun:
     actions: list[ActionResult] = field(default_factory=list)
     endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
     audit_log: list[str] = field(default_factory=list)
+    failed_log: list[str] = field(default_factory=list)  # the first failed action's build log, last lines
 
 
 def run_codepipeline(
@@ -143,6 +144,7 @@ def _promote(cfg: PipelineConfig, run: CodePipelineRun, out: TextIO, refused: Ca
         if run.execution_id:
             run.actions = action_results(cp, run.pipeline, run.execution_id)
             run.audit_log = build_log([a for a in run.actions if a.action == "Audit"], cfg.aws.region)
+            run.failed_log = build_log([a for a in run.actions if a.status == "Failed"][:1], cfg.aws.region)
         run.endpoints = endpoints(cfg)
 
 

@@ -21,6 +21,7 @@ from pipelines.local_codepipeline import (
     CodePipelineRun,
     action_results,
     awaiting,
+    build_log,
     deploy_stacks,
     endpoints,
     follow,
@@ -47,7 +48,8 @@ def waiting(emulator, example_model):
     cp = client("codepipeline", cfg.aws.region)
     run.execution_id = started_execution(cp, run.pipeline, run.package_arn, timeout=120)
     follow(cp, run, io.StringIO(), until=lambda: awaiting(cp, run), refused=list, timeout=400)
-    assert not run.status, action_results(cp, run.pipeline, run.execution_id)
+    failed = [a for a in action_results(cp, run.pipeline, run.execution_id) if a.status == "Failed"]
+    assert not run.status, (failed, build_log(failed, cfg.aws.region))
     return cfg, outputs, run
 
 
