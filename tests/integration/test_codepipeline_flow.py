@@ -49,7 +49,7 @@ def waiting(emulator, example_model):
     run.execution_id = started_execution(cp, run.pipeline, run.package_arn, timeout=120)
     follow(cp, run, io.StringIO(), until=lambda: awaiting(cp, run), refused=list, timeout=400)
     failed = [a for a in action_results(cp, run.pipeline, run.execution_id) if a.status == "Failed"]
-    assert not run.status, (failed, build_log(failed, cfg.aws.region))
+    assert not run.status, "\n".join([str(failed), *build_log(failed, cfg.aws.region, last=60)])
     return cfg, outputs, run
 
 
