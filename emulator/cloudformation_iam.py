@@ -37,8 +37,15 @@ def _create(cls, resource_name: str, cloudformation_json: dict[str, Any], accoun
     return role
 
 
-def _update(cls, original: Role, new_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str):
-    role = _original_update(cls, original, new_name, cloudformation_json, account_id, region_name)
+def _update(
+    cls,
+    original_resource: Role,
+    new_resource_name: str,
+    cloudformation_json: dict[str, Any],
+    account_id: str,
+    region_name: str,
+):
+    role = _original_update(cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name)
     _sync(role, _declared(cloudformation_json), account_id, region_name)
     return role
 
