@@ -34,7 +34,7 @@ pytestmark = pytest.mark.integration
 # rtb-mlops-*: the ML engineer may stop executions of the project's pipelines only.
 NAME = "rtb-mlops-cpf"
 # Staging's short load test here: a rate one instance holds (the session emulator models the fleet 1:1).
-LOADTEST_ARGS = "--duration 8 --base-rps 10 --peak-rps 10 --grace-seconds 4"
+LOADTEST_ARGS = "--duration 10 --base-rps 10 --peak-rps 10 --grace-seconds 4"
 
 
 @pytest.fixture(scope="module")
