@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat setup.py | sha1sum | cut -c1-12)
 ARTIFACT ?=
 PAYLOAD ?=
 KEEP ?= 0
+FLOW ?= lambda
 
 .PHONY: install run test lint clean serving-requirements
 
@@ -21,7 +22,7 @@ $(STAMP): setup.py
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/rtb-mlops demo $(if $(ARTIFACT),--artifact $(ARTIFACT)) $(if $(PAYLOAD),--payload $(PAYLOAD)) $(if $(filter 1,$(KEEP)),--keep)
+	$(BIN)/rtb-mlops demo $(if $(ARTIFACT),--artifact $(ARTIFACT)) $(if $(PAYLOAD),--payload $(PAYLOAD)) $(if $(filter 1,$(KEEP)),--keep) --flow $(FLOW)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

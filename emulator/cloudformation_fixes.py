@@ -2,7 +2,8 @@
 refuses (a JSON body botocore cannot read as the query protocol); CloudFormation accepts the
 stack and then fails it: the resource CREATE_FAILED with the service's message, the stack
 ROLLBACK_COMPLETE. Here it fails the same way (created resources are left, not rolled back).
-moto's CloudFormation has no CodeBuild or CodePipeline resources: the emulator's are added."""
+moto's CloudFormation has no CodeBuild or CodePipeline resources: the emulator's are added;
+roles get their ManagedPolicyArns (cloudformation_iam)."""
 
 from __future__ import annotations
 
@@ -58,8 +59,9 @@ def _add_resource_types() -> None:
 
 
 def apply() -> None:
-    from emulator import ecr_cloudformation
+    from emulator import cloudformation_iam, ecr_cloudformation
 
+    cloudformation_iam.apply()
     _add_resource_types()
     ecr_cloudformation.apply()
     Stack.create_resources = _create_resources

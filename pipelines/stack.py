@@ -65,10 +65,13 @@ def deploy_stack(cfg: PipelineConfig, timeout: float = 900.0) -> dict[str, str]:
     return _deploy(cfg, stack_name(cfg), TEMPLATE, params, "CAPABILITY_IAM", timeout)
 
 
-def deploy_cicd_stack(cfg: PipelineConfig, source_zip: bytes, timeout: float = 900.0) -> dict[str, str]:
+def deploy_cicd_stack(
+    cfg: PipelineConfig, source_zip: bytes, timeout: float = 900.0, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     """The CodePipeline path (templates/cicd.yaml), after the role and deploy stacks (whose
     approval rule the config's deploy.path = codepipeline disables); then the project's source
-    goes to the stack's bucket, where both pipelines' source actions read it."""
+    goes to the stack's bucket, where both pipelines' source actions read it. `extra`: more of the
+    template's parameters (DeployImage, LoadTestArgs, ...)."""
     from pipelines.inputs import resolve
 
     if cfg.deploy.path != "codepipeline":
@@ -94,6 +97,7 @@ def deploy_cicd_stack(cfg: PipelineConfig, source_zip: bytes, timeout: float = 9
         "StagingMaxInstances": str(cfg.deploy.staging_max_instances),
         "KmsKeyId": cfg.deploy.kms_key_id or "",
         "ServingImageRepositoryName": EcrImage.parse(cfg.serving.image_uri).repository,
+        **(extra or {}),
     }
     outputs = _deploy(cfg, cicd_stack_name(cfg), CICD_TEMPLATE, params, "CAPABILITY_IAM", timeout)
     client("s3", cfg.aws.region).put_object(

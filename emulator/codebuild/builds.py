@@ -30,6 +30,7 @@ from typing import Any
 from moto.codebuild.models import codebuild_backends
 from moto.logs.models import logs_backends
 
+from emulator.codebuild import images
 from emulator.codebuild import phases as ph
 from emulator.codebuild.buildspec import Buildspec, BuildspecError, parse
 from emulator.codebuild.shell import Shell
@@ -391,15 +392,16 @@ class CodeBuild:
         values = {var["name"]: self._value(var, role) for var in declared}
         build.environment_variables = given  # as the API shows them: the project's and StartBuild's
         uid = build.id.split(":", 1)[1]
+        image = str((build.project.get("environment") or {}).get("image", ""))
         env = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "PATH": images.path_for(image, os.environ.get("PATH", "/usr/bin:/bin")),
             "HOME": os.environ.get("HOME", "/root"),
             **self.ctx.aws_environment(role.environment()),
             **values,
             "CODEBUILD_BUILD_ID": build.id,
             "CODEBUILD_BUILD_ARN": build.arn,
             "CODEBUILD_BUILD_NUMBER": str(build.number),
-            "CODEBUILD_BUILD_IMAGE": str((build.project.get("environment") or {}).get("image", "")),
+            "CODEBUILD_BUILD_IMAGE": image,
             "CODEBUILD_INITIATOR": build.initiator,
             "CODEBUILD_SRC_DIR": str(src),
             "CODEBUILD_START_TIME": str(int(build.start.timestamp() * 1000)),

@@ -26,6 +26,11 @@ class CodeBuildProject(NamedResource, CloudFormationModel):
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
     ) -> CodeBuildProject:
         p = api_shape(cloudformation_json["Properties"], _RENAMES, frozenset())
+        # A Ref to a Number parameter is a string in CloudFormation ("when you use the parameter
+        # elsewhere in your template (for example, by using the Ref intrinsic function), the
+        # parameter value becomes a string": User Guide, Parameters); moto resolves it to a number.
+        for var in p["environment"].get("environmentVariables") or []:
+            var["value"] = str(var["value"])
         backend = codebuild_backends[account_id][region_name]
         created = backend.create_project(
             resource_name,

@@ -21,6 +21,12 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--payload", help="sample payload tar.gz, or a CSV of rows")
     p.add_argument("--port", type=int, default=4599)
     p.add_argument("--keep", action="store_true", help="leave the emulator and the endpoint serving")
+    p.add_argument(
+        "--flow",
+        choices=["lambda", "codepipeline"],
+        default="lambda",
+        help="who deploys the approval: the deploy Lambda, or the model deploy CodePipeline (staging, a person)",
+    )
     p.set_defaults(func=run)
 
 
@@ -42,6 +48,8 @@ def run(args: argparse.Namespace) -> int:
 
     artifact, payload = _inputs(args)
     overrides = [*args.overrides, f"model.artifact={artifact}", f"model.sample_payload={payload}", "approval.mode=auto"]
+    if args.flow == "codepipeline":
+        return _codepipeline(args, overrides)
     result = run_local(args.config, overrides, args.port, args.keep)
     if result.results:
         from pipelines.charts.candidates import write_candidates_chart
@@ -55,6 +63,15 @@ def run(args: argparse.Namespace) -> int:
         and not result.denials
     )
     return 0 if ok else 1
+
+
+def _codepipeline(args: argparse.Namespace, overrides: list[str]) -> int:
+    from pipelines.codepipeline_summary import succeeded, summarise_codepipeline
+    from pipelines.local_codepipeline import run_codepipeline
+
+    result = run_codepipeline(args.config, overrides, args.port, args.keep)
+    summarise_codepipeline(result)
+    return 0 if succeeded(result) else 1
 
 
 def summarise(r, keep: bool, out=sys.stdout) -> None:

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = load(args)
     if args.cicd:
-        outputs = deploy_cicd_stack(cfg, _source_zip())
+        outputs = deploy_cicd_stack(cfg, source_zip())
         print(json.dumps({"stack": cicd_stack_name(cfg), **outputs}, indent=2))
         return 0
     outputs = deploy_stack(cfg)
@@ -49,7 +49,7 @@ def run_image_repository(args: argparse.Namespace) -> int:
     return 0
 
 
-def _source_zip() -> bytes:
+def source_zip() -> bytes:
     """The checkout's committed tree (what CodeBuild runs buildspec.yml from), as a zip."""
     out = subprocess.run(["git", "archive", "--format=zip", "HEAD"], capture_output=True, timeout=120, check=False)
     if out.returncode != 0:

@@ -39,6 +39,12 @@ def emulator(tmp_path_factory):
             for t in ("ml.c5.large", "ml.c5.xlarge", "ml.c6i.large", "ml.c6i.xlarge", "ml.m5.large")
         }
     )
+    # The model deploy pipeline's projects run on DeployImage: this installation (as `make run
+    # FLOW=codepipeline` declares it), so no CodeBuild action installs the project.
+    from emulator.codebuild.images import IMAGES_SETTING
+    from pipelines.local_codepipeline import deploy_image_setting
+
+    os.environ[IMAGES_SETTING] = deploy_image_setting()
     running, _ = control.up(free_port(), home)
     os.environ.update(AWS_DEFAULT_REGION="us-east-1", **running.environment())
     yield running
