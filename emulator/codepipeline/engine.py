@@ -160,7 +160,8 @@ class PipelineRuns:
                     if queue:  # a more recent execution already waits here
                         e.set("Superseded")
                         return False
-                queue.append(e)
+                # In the order the executions started, not the order their threads got here.
+                queue.insert(sum(w.start <= e.start for w in queue), e)
                 while not (self._holders.get(key) is None and queue[0] is e):
                     if e.status == "Superseded" or e.stop.is_set():
                         if e in queue:

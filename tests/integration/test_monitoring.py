@@ -49,9 +49,9 @@ def test_an_update_whose_alarm_fires_while_baking_is_rolled_back(auto_flow, tmp_
     model = sm.describe_model(ModelName=config["ProductionVariants"][0]["ModelName"])
     key = "monitoring/eight-features/model.tar.gz"
     boto3.client("s3").upload_file(_eight_feature_artifact(tmp_path / "model.tar.gz"), cfg.aws.bucket, key)
-    package = sm.describe_model_package(ModelPackageName=model["PrimaryContainer"]["ModelPackageName"])
-    image = package["InferenceSpecification"]["Containers"][0]["Image"]
-    container = {"Image": image, "ModelDataUrl": f"s3://{cfg.aws.bucket}/{key}"}
+    # serving/'s image, which refuses a row of the wrong width (4XX); the stock XGBoost request path
+    # would score a seven-value row on an eight-feature model without an error.
+    container = {"Image": cfg.serving.image_uri, "ModelDataUrl": f"s3://{cfg.aws.bucket}/{key}"}
     sm.create_model(ModelName=f"{name}-broken", PrimaryContainer=container, ExecutionRoleArn=model["ExecutionRoleArn"])
     variant = {**config["ProductionVariants"][0], "ModelName": f"{name}-broken"}
     sm.create_endpoint_config(EndpointConfigName=f"{name}-broken", ProductionVariants=[variant])
