@@ -62,6 +62,7 @@ def _cli(cfg, *argv: str) -> int:
         "deploy.endpoint_name": cfg.deploy.endpoint_name,
         "model.artifact": cfg.model.artifact,
         "model.sample_payload": cfg.model.sample_payload,
+        "serving.image_uri": cfg.serving.image_uri,
     }
     return main([*argv, *(arg for k, v in settings.items() for arg in ("--set", f"{k}={v}"))])
 
